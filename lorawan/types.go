@@ -123,14 +123,44 @@ func ParseAES128Key(s string) (AES128Key, error) {
 }
 
 // parseHexID decodes hex text with optional '-', ':' or ' ' separators into
-// dst, which must be filled exactly.
+// dst, which must be filled exactly. It allocates nothing.
 func parseHexID(dst []byte, s, what string) error {
-	clean := strings.NewReplacer("-", "", ":", "", " ", "").Replace(strings.TrimSpace(s))
-	if len(clean) != 2*len(dst) {
-		return fmt.Errorf("%w: %s %q: want %d hex digits, got %d", ErrMalformed, what, s, 2*len(dst), len(clean))
+	s = strings.TrimSpace(s)
+	n := 0
+	var hi byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' || c == ':' || c == ' ' {
+			continue
+		}
+		v, ok := hexNibble(c)
+		if !ok {
+			return fmt.Errorf("%w: %s %q: invalid hex digit %q", ErrMalformed, what, s, c)
+		}
+		if n >= 2*len(dst) {
+			return fmt.Errorf("%w: %s %q: want %d hex digits", ErrMalformed, what, s, 2*len(dst))
+		}
+		if n%2 == 0 {
+			hi = v
+		} else {
+			dst[n/2] = hi<<4 | v
+		}
+		n++
 	}
-	if _, err := hex.Decode(dst, []byte(clean)); err != nil {
-		return fmt.Errorf("%w: %s %q: %v", ErrMalformed, what, s, err)
+	if n != 2*len(dst) {
+		return fmt.Errorf("%w: %s %q: want %d hex digits, got %d", ErrMalformed, what, s, 2*len(dst), n)
 	}
 	return nil
+}
+
+func hexNibble(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
