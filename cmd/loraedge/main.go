@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"decode":  {"decode a LoRaWAN frame (hex or base64) to JSON, checking MICs with the keys given", runDecode},
 		"version": {"print the version", runVersion},
 		"kek":     {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
+		"cloud":   {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
 	}
 }
 
