@@ -18,9 +18,10 @@ import (
 
 // Limits of the messages the functions here accept.
 const (
-	secMinDataMsg = 8       // MHDR | DevAddr | FCtrl | FCnt
-	secMaxMsg     = 255 - 4 // the largest PHYPayload less its MIC
-	secMaxFOpts   = 15      // FOptsLen has four bits
+	secMinDataMsg    = 8             // MHDR | DevAddr | FCtrl | FCnt
+	secMaxMsg        = 255 - 4       // the largest PHYPayload less its MIC
+	secMaxFRMPayload = secMaxMsg - 9 // less MHDR, the shortest FHDR and FPort
+	secMaxFOpts      = 15            // FOptsLen has four bits
 )
 
 // First bytes of the LoRaWAN blocks.
@@ -65,15 +66,15 @@ func secPutBlock(dst *[16]byte, tag byte, w uint16, b3, b4 byte, uplink bool, de
 }
 
 // secXORKeyStream XORs src into dst with the LoRaWAN CTR keystream
-// S_i = AES(block, A_i), i = 1, 2, ..., where A_i is sc.ctr with byte 15
-// set to i. The caller checks that len(dst) >= len(src) and that src has at
-// most 255 bytes, so i fits its byte.
+// S_i = AES(block, A_i), i = 1, 2, ..., where sc.ctr holds A_1 and A_i is
+// A_1 with byte 15 set to i. The caller checks that len(dst) >= len(src)
+// and that src is no longer than an FRMPayload, so i fits its byte.
 func secXORKeyStream(block cipher.Block, sc *secScratch, dst, src []byte) {
-	for i := byte(1); len(src) > 0; i++ {
-		sc.ctr[15] = i
+	for len(src) > 0 {
 		block.Encrypt(sc.ks[:], sc.ctr[:])
 		n := secXOR(dst, src, &sc.ks)
 		dst, src = dst[n:], src[n:]
+		sc.ctr[15]++
 	}
 }
 
@@ -88,17 +89,23 @@ func secXOR(dst, src []byte, ks *[16]byte) int {
 		le.PutUint64(d[8:], le.Uint64(s[8:])^le.Uint64(ks[8:]))
 		return 16
 	}
-	d := dst[:len(src)]
-	for i, b := range src {
-		d[i] = b ^ ks[i]
+	n := len(src)
+	d, i := dst[:n], 0
+	if n >= 8 {
+		le := binary.LittleEndian
+		le.PutUint64(d[:8], le.Uint64(src[:8])^le.Uint64(ks[:8]))
+		i = 8
 	}
-	return len(src)
+	for ; i < n; i++ {
+		d[i] = src[i] ^ ks[i]
+	}
+	return n
 }
 
 // secCheckXOR checks the buffers of an encryption or decryption.
-func secCheckXOR(what string, dst, src []byte, max int) error {
-	if len(src) > max {
-		return secErr("%s of %d bytes, at most %d", what, len(src), max)
+func secCheckXOR(what string, dst, src []byte, limit int) error {
+	if len(src) > limit {
+		return secErr("%s of %d bytes, at most %d", what, len(src), limit)
 	}
 	if len(dst) < len(src) {
 		return fmt.Errorf("lorawan: %s: output buffer of %d bytes for %d bytes", what, len(dst), len(src))

@@ -90,6 +90,7 @@ func TestSecXORKeyStream(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 51, 240, 255} {
 		want := secRefKeyStream(key, a, src[:n])
 		copy(sc.ctr[:], a)
+		sc.ctr[15] = 1
 		got := make([]byte, n)
 		secXORKeyStream(block, &sc, got, src[:n])
 		if !bytes.Equal(got, want) {
@@ -98,9 +99,103 @@ func TestSecXORKeyStream(t *testing.T) {
 		// In place, over a dst longer than src: the extra bytes stay.
 		buf := append(bytes.Clone(src[:n]), 0xa5)
 		copy(sc.ctr[:], a)
+		sc.ctr[15] = 1
 		secXORKeyStream(block, &sc, buf, buf[:n])
 		if !bytes.Equal(buf[:n], want) || buf[n] != 0xa5 {
 			t.Errorf("len %d in place: %x, want %x then a5", n, buf, want)
 		}
 	}
+}
+
+// FuzzFrameSecurity feeds every Session and RootKeys operation inputs of
+// arbitrary length: none may panic, errors must come for the lengths the
+// specification rules out and only for them, and every encryption must undo
+// itself.
+func FuzzFrameSecurity(f *testing.F) {
+	f.Add([]byte("\x40\x04\x03\x02\x01\x80\x01\x00\x01hello"), uint32(1), uint8(0), uint8(1))
+	f.Add(make([]byte, 19), uint32(0x10000), uint8(0xff), uint8(0))
+	f.Add(make([]byte, 33), uint32(0xffffffff), uint8(2), uint8(0))
+	f.Add(make([]byte, 300), uint32(7), uint8(1), uint8(224))
+	s10 := NewSession10(AES128Key{1}, AES128Key{2})
+	s11 := NewSession11(AES128Key{3}, AES128Key{4}, AES128Key{5}, AES128Key{6})
+	r10 := NewRootKeys10(AES128Key{7})
+	r11 := NewRootKeys11(AES128Key{8}, AES128Key{9}, EUI64{1, 2, 3})
+	f.Fuzz(func(t *testing.T, data []byte, fCnt uint32, sel, fPort uint8) {
+		devAddr := DevAddr{byte(fCnt), 2, 3, 4}
+		uplink := sel&1 == 0
+		jrt := JoinReqType(sel)
+		dataMsgOK := len(data) >= 8 && len(data) <= 251
+		for _, s := range []*Session{s10, s11} {
+			if _, err := s.UplinkMIC(data, devAddr, fCnt, 1, 2, 3); (err == nil) != dataMsgOK {
+				t.Errorf("UplinkMIC(%d bytes): err = %v", len(data), err)
+			}
+			if _, err := s.DownlinkMIC(data, devAddr, fCnt, 1); (err == nil) != dataMsgOK {
+				t.Errorf("DownlinkMIC(%d bytes): err = %v", len(data), err)
+			}
+			for _, dstLen := range []int{len(data), len(data) / 2} {
+				dst := make([]byte, dstLen)
+				err := s.XORFRMPayload(dst, data, uplink, devAddr, fCnt, fPort)
+				if ok := len(data) <= 242 && dstLen >= len(data); (err == nil) != ok {
+					t.Errorf("XORFRMPayload(%d into %d bytes): err = %v", len(data), dstLen, err)
+				}
+				if err == nil {
+					if err := s.XORFRMPayload(dst, dst, uplink, devAddr, fCnt, fPort); err != nil || !bytes.Equal(dst, data) {
+						t.Errorf("XORFRMPayload does not undo itself: %x -> %x, %v", data, dst, err)
+					}
+				}
+				err = s.XORFOpts(dst, data, uplink, devAddr, fCnt, !uplink && fPort > 0)
+				if ok := s.MACVersion() == MACVersion1_1 && len(data) <= 15 && dstLen >= len(data); (err == nil) != ok {
+					t.Errorf("XORFOpts(%v, %d into %d bytes): err = %v", s.MACVersion(), len(data), dstLen, err)
+				}
+			}
+			_, err := s.RejoinRequestMIC(data)
+			if ok := s.MACVersion() == MACVersion1_1 && len(data) == 15 && (data[1] == 0 || data[1] == 2); (err == nil) != ok {
+				t.Errorf("Session.RejoinRequestMIC(%v, %x): err = %v", s.MACVersion(), data, err)
+			}
+		}
+		for _, r := range []*RootKeys{r10, r11} {
+			if _, err := r.JoinRequestMIC(data); (err == nil) != (len(data) == 19) {
+				t.Errorf("JoinRequestMIC(%d bytes): err = %v", len(data), err)
+			}
+			_, err := r.RejoinRequestMIC(data)
+			if ok := r.MACVersion() == MACVersion1_1 && len(data) == 20 && data[1] == 1; (err == nil) != ok {
+				t.Errorf("RootKeys.RejoinRequestMIC(%v, %x): err = %v", r.MACVersion(), data, err)
+			}
+			knownType := jrt == JoinReqTypeJoin || (jrt <= JoinReqTypeRejoin2 && r.MACVersion() == MACVersion1_1)
+			_, err = r.JoinAcceptMIC(data, jrt, EUI64{}, uint16(fCnt))
+			if n := len(data); n == 13 || n == 29 {
+				optNeg := data[11]&0x80 != 0
+				ok := knownType && (optNeg && r.MACVersion() == MACVersion1_1 || !optNeg && jrt == JoinReqTypeJoin)
+				if (err == nil) != ok {
+					t.Errorf("JoinAcceptMIC(%v, type %#x, %x): err = %v", r.MACVersion(), uint8(jrt), data, err)
+				}
+				out, err := r.AppendJoinAccept(nil, data, jrt, EUI64{}, uint16(fCnt))
+				if (err == nil) != ok {
+					t.Errorf("AppendJoinAccept: err = %v", err)
+				}
+				if err == nil {
+					plain := make([]byte, len(out)-1)
+					if err := r.DecryptJoinAccept(plain, out[1:], jrt); err != nil || !bytes.Equal(plain[:n-1], data[1:]) {
+						t.Errorf("join-accept does not decrypt back: %x -> %x, %v", data, plain, err)
+					}
+				}
+			} else if err == nil {
+				t.Errorf("JoinAcceptMIC(%d bytes): no error", n)
+			}
+			dst := make([]byte, len(data))
+			err = r.EncryptJoinAccept(dst, data, jrt)
+			if ok := knownType && (len(data) == 16 || len(data) == 32); (err == nil) != ok {
+				t.Errorf("EncryptJoinAccept(%v, type %#x, %d bytes): err = %v", r.MACVersion(), uint8(jrt), len(data), err)
+			}
+			if err == nil {
+				if err := r.DecryptJoinAccept(dst, dst, jrt); err != nil || !bytes.Equal(dst, data) {
+					t.Errorf("join-accept encryption does not undo itself: %v", err)
+				}
+			}
+			_, _, err = r.SessionKeys10(fCnt, NetID{}, 0)
+			if (err == nil) != (fCnt <= 0xffffff) {
+				t.Errorf("SessionKeys10(joinNonce %#x): err = %v", fCnt, err)
+			}
+		}
+	})
 }

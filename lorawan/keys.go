@@ -28,7 +28,12 @@ const (
 	secRejoin1Len     = 20 // MHDR | 0x01 | JoinEUI | DevEUI | RJcount1
 	secJoinAcceptLen  = 13 // MHDR | JoinNonce | NetID | DevAddr | DLSettings | RxDelay
 	secCFListLen      = 16 // optional CFList at the end of a join-accept
-	secOptNeg         = 0x80
+)
+
+// The OptNeg bit of DLSettings, at this offset in MHDR | join-accept payload.
+const (
+	secDLSettingsAt = 11
+	secOptNeg       = 0x80
 )
 
 // SessionKeys11 are the four keys of a LoRaWAN 1.1 session, as derived at a
@@ -50,7 +55,7 @@ type SessionKeys11 struct {
 // The network root key is AppKey for a 1.0 device and NwkKey for a 1.1
 // device; it signs join-requests, encrypts join-accepts answering them and,
 // when a 1.1 device joins a 1.0 network (OptNeg unset), stands for AppKey in
-// the 1.0 MIC and key derivation, as LoRaWAN 1.1 section 6.2.3 requires.
+// the 1.0 join-accept MIC and key derivation, as LoRaWAN 1.1 requires.
 type RootKeys struct {
 	version MACVersion
 	nwk     cmacKey      // NwkKey; AppKey in 1.0
@@ -108,7 +113,7 @@ func (r *RootKeys) RejoinRequestMIC(msg []byte) ([4]byte, error) {
 		return [4]byte{}, secErr("rejoin-request type 1 mic: message of %d bytes, want %d", len(msg), secRejoin1Len)
 	}
 	if msg[1] != 1 {
-		return [4]byte{}, fmt.Errorf("lorawan: rejoin-request mic: type %d is signed with SNwkSIntKey (Session), not a root key", msg[1])
+		return [4]byte{}, fmt.Errorf("lorawan: rejoin-request mic: type %d, want 1 (types 0 and 2 are signed with SNwkSIntKey: Session)", msg[1])
 	}
 	return r.mic(&r.jsInt, msg), nil
 }
@@ -128,7 +133,7 @@ func (r *RootKeys) JoinAcceptMIC(msg []byte, jrt JoinReqType, joinEUI EUI64, dev
 	if err := r.checkJoinReqType(jrt); err != nil {
 		return [4]byte{}, err
 	}
-	if msg[11]&secOptNeg == 0 {
+	if msg[secDLSettingsAt]&secOptNeg == 0 {
 		if jrt != JoinReqTypeJoin {
 			return [4]byte{}, errors.New("lorawan: join-accept mic: a rejoin is answered with OptNeg set")
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"testing"
@@ -345,4 +346,43 @@ func TestJoinZeroAlloc(t *testing.T) {
 	if got != 0 {
 		t.Errorf("%v allocations per join, want 0", got)
 	}
+}
+
+// A join server answers a LoRaWAN 1.0 join-request: it checks the MIC with
+// the device's cached root keys, derives the session keys and builds the
+// encrypted join-accept.
+func ExampleRootKeys_AppendJoinAccept() {
+	appKey, _ := ParseAES128Key("0102030405060708090a0b0c0d0e0f10")
+	r := NewRootKeys10(appKey)
+
+	req, _ := hex.DecodeString("0001010101010101010202020202020202030309b97b32")
+	var p PHYPayload
+	if err := p.UnmarshalBinary(req); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if mic, err := r.JoinRequestMIC(req[:19]); err != nil || mic != p.MIC {
+		fmt.Println("mic mismatch")
+		return
+	}
+	ja := JoinAcceptPayload{JoinNonce: 0x010101, NetID: NetID{2, 2, 2}, DevAddr: DevAddr{1, 2, 3, 4}}
+	nwkSKey, appSKey, err := r.SessionKeys10(ja.JoinNonce, ja.NetID, p.JoinRequest.DevNonce)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = NewSession10(nwkSKey, appSKey) // kept for the device's uplinks
+
+	msg, err := ja.AppendBinary([]byte{0x20}) // MHDR: JoinAccept
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := r.AppendJoinAccept(nil, msg, JoinReqTypeJoin, p.JoinRequest.JoinEUI, p.JoinRequest.DevNonce)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%x\n", out)
+	// Output: 2023cf335489aae3183c0be0baa8dee5f3
 }

@@ -71,20 +71,27 @@ func (s *Session) UplinkMIC(msg []byte, devAddr DevAddr, fCnt uint32, confFCnt u
 	if msg[5]&secFCtrlACK == 0 {
 		confFCnt = 0
 	}
+	// The blocks are built on the stack and copied in under the lock: a
+	// block stored in narrow pieces right before AES reads it whole costs a
+	// store-forwarding stall, which the lock's memory fence absorbs.
+	var b0, b1 [16]byte
 	n := byte(len(msg))
-	s.mu.Lock()
-	f := &s.sc.mic1
-	secPutBlock(&f.x, secTagMIC, 0, 0, 0, true, devAddr, fCnt, n)
-	var mic [4]byte
+	secPutBlock(&b0, secTagMIC, 0, 0, 0, true, devAddr, fCnt, n)
 	if s.version == MACVersion1_0 {
+		s.mu.Lock()
+		f := &s.sc.mic1
+		f.x = b0
 		s.fNwkSInt.sum(f, true, msg)
-		mic = secMIC(&f.x)
-	} else {
-		sb := &s.sc.mic2
-		secPutBlock(&sb.x, secTagMIC, confFCnt, txDR, txCh, true, devAddr, fCnt, n)
-		cmacSum2(&s.fNwkSInt, &s.sNwkSInt, f, sb, msg)
-		mic = [4]byte{sb.x[0], sb.x[1], f.x[0], f.x[1]}
+		mic := secMIC(&f.x)
+		s.mu.Unlock()
+		return mic, nil
 	}
+	secPutBlock(&b1, secTagMIC, confFCnt, txDR, txCh, true, devAddr, fCnt, n)
+	s.mu.Lock()
+	f, sb := &s.sc.mic1, &s.sc.mic2
+	f.x, sb.x = b0, b1
+	cmacSum2(&s.fNwkSInt, &s.sNwkSInt, f, sb, msg)
+	mic := [4]byte{sb.x[0], sb.x[1], f.x[0], f.x[1]}
 	s.mu.Unlock()
 	return mic, nil
 }
@@ -98,16 +105,18 @@ func (s *Session) DownlinkMIC(msg []byte, devAddr DevAddr, fCnt uint32, confFCnt
 	if err := secCheckDataMsg(msg); err != nil {
 		return [4]byte{}, err
 	}
-	key := &s.sNwkSInt
+	key := &s.fNwkSInt // NwkSKey
+	if s.version == MACVersion1_1 {
+		key = &s.sNwkSInt
+	}
 	if s.version == MACVersion1_0 || msg[5]&secFCtrlACK == 0 {
 		confFCnt = 0
 	}
-	if s.version == MACVersion1_0 {
-		key = &s.fNwkSInt
-	}
+	var b0 [16]byte
+	secPutBlock(&b0, secTagMIC, confFCnt, 0, 0, false, devAddr, fCnt, byte(len(msg)))
 	s.mu.Lock()
 	f := &s.sc.mic1
-	secPutBlock(&f.x, secTagMIC, confFCnt, 0, 0, false, devAddr, fCnt, byte(len(msg)))
+	f.x = b0
 	key.sum(f, true, msg)
 	mic := secMIC(&f.x)
 	s.mu.Unlock()
@@ -115,21 +124,23 @@ func (s *Session) DownlinkMIC(msg []byte, devAddr DevAddr, fCnt uint32, confFCnt
 }
 
 // XORFRMPayload encrypts or decrypts (the same operation) an FRMPayload of
-// at most 255 bytes from src into dst, which must be at least as long; dst
-// may be src itself. The key is AppSKey, or for fPort 0 (MAC commands) the
+// at most 242 bytes (all a 255-byte frame can carry) from src into dst,
+// which must be at least as long; dst may be src itself. The key is AppSKey, or for fPort 0 (MAC commands) the
 // network key: NwkSKey in 1.0, NwkSEncKey in 1.1. fCnt is the full counter
 // of the frame's direction (FCntUp, NFCntDown for FPort 0 in 1.1, AFCntDown
 // otherwise).
 func (s *Session) XORFRMPayload(dst, src []byte, uplink bool, devAddr DevAddr, fCnt uint32, fPort uint8) error {
-	if err := secCheckXOR("frmpayload", dst, src, 255); err != nil {
+	if err := secCheckXOR("frmpayload", dst, src, secMaxFRMPayload); err != nil {
 		return err
 	}
 	block := s.appS
 	if fPort == 0 {
 		block = s.nwkSEnc
 	}
+	var a [16]byte
+	secPutBlock(&a, secTagEnc, 0, 0, 0, uplink, devAddr, fCnt, 1)
 	s.mu.Lock()
-	secPutBlock(&s.sc.ctr, secTagEnc, 0, 0, 0, uplink, devAddr, fCnt, 0)
+	s.sc.ctr = a
 	secXORKeyStream(block, &s.sc, dst, src)
 	s.mu.Unlock()
 	return nil
@@ -154,8 +165,10 @@ func (s *Session) XORFOpts(dst, src []byte, uplink bool, devAddr DevAddr, fCnt u
 	if aFCntDown {
 		counter = 0x02
 	}
+	var a [16]byte
+	secPutBlock(&a, secTagEnc, 0, 0, counter, uplink, devAddr, fCnt, 1)
 	s.mu.Lock()
-	secPutBlock(&s.sc.ctr, secTagEnc, 0, 0, counter, uplink, devAddr, fCnt, 0)
+	s.sc.ctr = a
 	secXORKeyStream(s.nwkSEnc, &s.sc, dst, src)
 	s.mu.Unlock()
 	return nil
@@ -173,7 +186,7 @@ func (s *Session) RejoinRequestMIC(msg []byte) ([4]byte, error) {
 		return [4]byte{}, secErr("rejoin-request mic: message of %d bytes, want 15", len(msg))
 	}
 	if msg[1] != 0 && msg[1] != 2 {
-		return [4]byte{}, fmt.Errorf("lorawan: rejoin-request mic: type %d is signed with JSIntKey, not a session key", msg[1])
+		return [4]byte{}, fmt.Errorf("lorawan: rejoin-request mic: type %d, want 0 or 2 (type 1 is signed with JSIntKey: RootKeys)", msg[1])
 	}
 	s.mu.Lock()
 	st := &s.sc.mic1
