@@ -37,10 +37,13 @@ type command struct {
 // commands lists the subcommands; it is built per call so nothing is global.
 func commands() map[string]command {
 	return map[string]command{
-		"decode":  {"decode a LoRaWAN frame (hex or base64) to JSON, checking MICs with the keys given", runDecode},
-		"version": {"print the version", runVersion},
-		"kek":     {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
-		"cloud":   {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
+		"decode":      {"decode a LoRaWAN frame (hex or base64) to JSON, checking MICs with the keys given", runDecode},
+		"version":     {"print the version", runVersion},
+		"kek":         {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
+		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
+		"gateway":     {"manage gateways: add, list, rm, cert", runGateway},
+		"device":      {"manage end devices: add, list, rm", runDevice},
+		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},
 	}
 }
 
