@@ -151,6 +151,8 @@ func testConfig(t *testing.T) Config {
 	cfg := DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Gateways.Listen = "127.0.0.1:0"
+	cfg.MQTT.EmbeddedListen = "127.0.0.1:0"
+	cfg.API.Listen = "127.0.0.1:0"
 	cfg.LogLevel = "debug"
 	return cfg
 }

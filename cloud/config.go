@@ -31,6 +31,8 @@ type Config struct {
 	Network  NetworkConfig  `toml:"network"`
 	Store    StoreConfig    `toml:"store"`
 	MQTT     MQTTConfig     `toml:"mqtt"`
+	API      APIConfig      `toml:"api"`
+	Pipeline PipelineConfig `toml:"pipeline"`
 }
 
 // GatewaysConfig is the Basics Station LNS endpoint.
@@ -81,11 +83,48 @@ type StoreConfig struct {
 	KEKFile string `toml:"kek_file"`
 }
 
-// MQTTConfig is the broker destinations publish to; not used yet.
+// MQTTConfig is the broker MQTT destinations publish to, and where the
+// MQTT side of the downlink API listens.
 type MQTTConfig struct {
-	// Broker is the broker URL (tcp://host:1883, ssl://host:8883); empty
-	// means none.
+	// Broker is an external broker URL (tcp://host:1883, ssl://host:8883).
+	// Empty runs the embedded broker on EmbeddedListen.
 	Broker string `toml:"broker"`
+	// EmbeddedListen is the loopback address of the embedded broker, used
+	// when Broker is empty; "off" runs no broker (MQTT destinations fail).
+	EmbeddedListen string `toml:"embedded_listen"`
+	// Username authenticates to an external broker; the password is read
+	// from PasswordFile.
+	Username     string `toml:"username"`
+	PasswordFile string `toml:"password_file"`
+	// TopicPrefix starts the downlink-request and event topics:
+	// <prefix>/downlink/<DevEui> and <prefix>/events/<DevEui>.
+	TopicPrefix string `toml:"topic_prefix"`
+}
+
+// APIConfig is the HTTP API (downlinks, and gateways, devices and
+// destinations for the admin CLI), authenticated by a bearer token.
+type APIConfig struct {
+	// Listen is the API's TCP address; keep it on loopback unless a TLS
+	// proxy fronts it. "off" disables the API.
+	Listen string `toml:"listen"`
+	// TokenFile holds the bearer token; empty means data_dir/api-token,
+	// created (0600) on first start.
+	TokenFile string `toml:"token_file"`
+}
+
+// PipelineConfig tunes the uplink pipeline and the downlink scheduler.
+type PipelineConfig struct {
+	// DedupWindow is how long copies of one uplink from several gateways
+	// are gathered before it is processed.
+	DedupWindow Duration `toml:"dedup_window"`
+	// ADRMargin is the ADR engine's installation margin in dB.
+	ADRMargin float64 `toml:"adr_margin"`
+	// DownlinkAttempts is how many times a confirmed downlink is sent
+	// before it is dropped unacknowledged (and reported).
+	DownlinkAttempts int `toml:"downlink_attempts"`
+	// WebhookQueueMax bounds the persistent retry queue of webhook
+	// deliveries (data_dir/webhook-queue.db); the oldest is dropped first.
+	WebhookQueueMax int `toml:"webhook_queue_max"`
 }
 
 // Duration is a time.Duration written as text in TOML ("30s", "2m").
@@ -120,6 +159,14 @@ func DefaultConfig() Config {
 			HandshakeTimeout: Duration(30 * time.Second),
 		},
 		Network: NetworkConfig{NetID: "000000", FilterNetID: true},
+		MQTT:    MQTTConfig{EmbeddedListen: "127.0.0.1:1883", TopicPrefix: "loraedge"},
+		API:     APIConfig{Listen: "127.0.0.1:6040"},
+		Pipeline: PipelineConfig{
+			DedupWindow:      Duration(200 * time.Millisecond),
+			ADRMargin:        10,
+			DownlinkAttempts: 3,
+			WebhookQueueMax:  10000,
+		},
 	}
 }
 
@@ -182,6 +229,23 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.JoinEUIRanges(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.MQTT.Broker == "" && c.MQTT.EmbeddedListen != "off" {
+		if _, _, err := net.SplitHostPort(c.MQTT.EmbeddedListen); err != nil {
+			errs = append(errs, fmt.Errorf("mqtt.embedded_listen %q: %w", c.MQTT.EmbeddedListen, err))
+		}
+	}
+	if c.MQTT.TopicPrefix == "" || strings.ContainsAny(c.MQTT.TopicPrefix, "+#") {
+		errs = append(errs, fmt.Errorf("mqtt.topic_prefix %q: want a topic level without wildcards", c.MQTT.TopicPrefix))
+	}
+	if c.API.Listen != "off" {
+		if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("api.listen %q: %w", c.API.Listen, err))
+		}
+	}
+	p := c.Pipeline
+	if p.DedupWindow <= 0 || p.DownlinkAttempts < 1 || p.WebhookQueueMax < 1 || p.ADRMargin < 0 {
+		errs = append(errs, errors.New("pipeline: dedup_window, downlink_attempts and webhook_queue_max must be positive, adr_margin not negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -296,6 +360,14 @@ func (c Config) StorePath() string {
 		return c.Store.File
 	}
 	return filepath.Join(c.DataDir, store.DefaultDBFile)
+}
+
+// APITokenPath returns the API token file path.
+func (c Config) APITokenPath() string {
+	if c.API.TokenFile != "" {
+		return c.API.TokenFile
+	}
+	return filepath.Join(c.DataDir, "api-token")
 }
 
 // KEKPath returns the key-encryption key file path.
