@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"version":     {"print the version", runVersion},
 		"kek":         {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
 		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
+		"agent":       {"run the gateway agent, a Basics Station client (agent --config FILE | --home DIR)", runAgent},
 		"gateway":     {"manage gateways: add, list, rm, cert", runGateway},
 		"device":      {"manage end devices: add, list, rm", runDevice},
 		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},

@@ -1,0 +1,41 @@
+package agent
+
+import (
+	"context"
+	"os/exec"
+
+	"github.com/loraedge/loraedge/station"
+)
+
+// handleRuncmd refuses runcmd unless Options.AllowRunCmd; when allowed, it
+// runs the program directly (no shell), detached from the connection as
+// Station does, killed after RunCmdTimeout. Arguments are not logged:
+// they may hold secrets.
+func (a *Agent) handleRuncmd(m *station.Runcmd) {
+	if !a.opts.AllowRunCmd {
+		a.log.Warn("runcmd refused: not enabled in the configuration", "command", m.Command, "args", len(m.Arguments))
+		return
+	}
+	if m.Command == "" {
+		a.log.Error("runcmd without command ignored")
+		return
+	}
+	if len(m.Arguments) > station.MaxRuncmdArgs {
+		a.log.Warn("runcmd with too many arguments ignored", "args", len(m.Arguments), "max", station.MaxRuncmdArgs)
+		return
+	}
+	ctx, cancel := context.WithTimeout(a.runCtx, a.opts.RunCmdTimeout)
+	cmd := exec.CommandContext(ctx, m.Command, m.Arguments...)
+	a.log.Warn("runcmd: running a program at the LNS's request", "command", m.Command, "args", len(m.Arguments))
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer cancel()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			a.log.Warn("runcmd finished with an error", "command", m.Command, "error", err, "output_bytes", len(out))
+			return
+		}
+		a.log.Info("runcmd finished", "command", m.Command, "output_bytes", len(out))
+	}()
+}

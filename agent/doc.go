@@ -1,0 +1,70 @@
+// Package agent is the gateway's Basics Station client: it speaks to any
+// Basics Station LNS exactly as Semtech's Station 2.0.6 does, over a
+// hal.Concentrator.
+//
+// # What it does, in Station's terms
+//
+//   - Discovery (INFOS): a websocket to <tc.uri>/router-info, the text frame
+//     {"router":"<id6>"}, and the answer's "uri" checked with
+//     station.CheckTrafficURI; an answer with "error" or without "uri" is a
+//     rejection (src/tc.c).
+//   - Traffic (MUXS): "version" first, then the LNS's "router_config" is
+//     applied: region (TX power, duty cycle), DRs, freq_range, max_eirp,
+//     NetID and JoinEui filters, MuxTime, and element 0 of the sx1301_conf
+//     array merged over the board's station.conf settings into a
+//     hal.Config, with the uplink channels allocated to IF chains as
+//     Station's ral_challoc does when "upchannels" is given (src/s2e.c,
+//     src/sx130xconf.c, src/ral.c). A router_config without hwspec
+//     "sx1301/1" or without a radio configuration closes the connection.
+//   - Uplinks: CRC-OK frames from the radio are split with
+//     station.UplinkFilter into jreq/rejoin/updf/dndf/propdf/jacc with
+//     RefTime, DR (from router_config's DRs), Freq and upinfo (rctx, xtime,
+//     gpstime, fts -1, rssi and snr rounded as Station rounds them, rxtime).
+//   - Downlinks: dnmsg class A at the uplink's xtime + RxDelay on RX1, with
+//     RX2 one second later when RX1 is too late, blocked by duty cycle or
+//     refused by the radio (any Send error, hal.ErrTooLate and hal.ErrBusy
+//     among them); class C at once on RX2 with 100 ms retries; class B at
+//     its GPS time; dnsched and the obsolete dnframe. Frequencies outside
+//     freq_range and data rates not in DRs make the whole message ignored,
+//     as do xtimes of another radio session. dntxed follows the hal TxDone
+//     of every job that carries a DevEui.
+//   - Time: xtime is unit (bits 62–56, always 0 here) | session (55–48,
+//     random, non-zero, drawn at each radio start) | microseconds widened
+//     from the 32-bit counter (47–0); the counter is read every 2.1 s so
+//     that the ~71.6 min wrap of the 32-bit counter carries into the upper
+//     bits, and a downlink's counter value is uint32(xtime µs + delay).
+//     With a PPS (hal PPSLatch ok) the agent learns the PPS phase, sends
+//     timesync volleys (10 messages 71 ms apart, then 5 s pause) until the
+//     LNS's answers pin GPS time, as src/timesync.c does.
+//   - getxtime is answered; runcmd is refused unless Options.AllowRunCmd
+//     (then run with exec.CommandContext, no shell, under a timeout); rmtsh
+//     is always refused; error messages are logged; unknown msgtypes are
+//     logged and the connection kept.
+//   - Reconnect: after a traffic connection closes, retry the same traffic
+//     URI after 1, 2, 4, 8 s, then rediscover in 10 s steps up to 60 s,
+//     each wait with jitter; OnRejected is called when discovery is
+//     rejected or after 10 failures in a row (Station invokes CUPS then).
+//
+// # Where the agent differs from Station, on purpose
+//
+//   - The radio keeps running while the LNS is away, and uplinks go to a
+//     Spool, to be sent in order with their original metadata (RefTime and
+//     rxtime included) once a router_config has been received again. The
+//     radio, and with it the xtime session, is restarted only when a
+//     router_config changes the radio configuration. Station instead stops
+//     the radio and loses uplinks while disconnected.
+//   - Frames are placed on the concentrator's TX queue as soon as a dnmsg
+//     is read (hal.Concentrator queues timestamped frames), so the RX1/RX2
+//     decision is made then; priorities between overlapping frames are not
+//     weighed (the later one gets hal.ErrBusy and its alternative).
+//   - Mirror frames (the same frame heard on a neighbouring channel) are
+//     dropped when they come within 30 ms of an identical frame at the same
+//     data rate; Station keeps the better copy of those still in its queue.
+//   - gpstime of an uplink is 0 until the GPS time is known (Station writes
+//     the microseconds since the last PPS meanwhile); dntxed carries the job's
+//     gpstime (class B), 0 otherwise, as Station does.
+//   - Not implemented: rmtsh, class B beacons (bcning), listen-before-talk,
+//     Station's MCU/radio drift statistics (the hal counter and the Clock
+//     are taken as one time base), tx_enable defaults to true on radio_0 when
+//     neither station.conf nor router_config says otherwise.
+package agent

@@ -1,0 +1,344 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/station"
+)
+
+// numDRs is the number of data rates a router_config defines (DR_CNT).
+const numDRs = 16
+
+// drDef is one data rate as Station keeps it (rps_t): LoRa SF 7..12 at
+// 125/250/500 kHz, or FSK.
+type drDef struct {
+	defined bool
+	fsk     bool
+	sf      int
+	bw      uint32 // Hz
+	dnOnly  bool
+}
+
+// Duty-cycle bands of EU868 (freq2band in src/s2e.c) and their rates:
+// a transmission of airtime T blocks its band for T×rate.
+const (
+	dcDeci  = iota // 869.4–869.65 MHz, 10 %
+	dcCenti        // 868.0–868.6, 869.7–870.0 MHz, 1 %
+	dcMilli        // elsewhere, 0.1 %
+	dcBands
+)
+
+var dcBandRate = [dcBands]int64{dcDeci: 10, dcCenti: 100, dcMilli: 1000}
+
+func eu868Band(freq uint32) int {
+	switch {
+	case freq >= 869_400_000 && freq <= 869_650_000:
+		return dcDeci
+	case freq >= 868_000_000 && freq <= 868_600_000, freq >= 869_700_000 && freq <= 870_000_000:
+		return dcCenti
+	}
+	return dcMilli
+}
+
+// dcKind is how a region limits the gateway's transmissions.
+type dcKind uint8
+
+const (
+	dcNone    dcKind = iota // US915, AU915, IL915 (Station checks nothing)
+	dcEU868                 // per band
+	dcPerChan               // KR920, AS923-1: per downlink frequency
+)
+
+// plan is what a router_config tells the agent, kept until the next one:
+// uplink data rates and filters for received frames, and the downlink
+// limits. The duty-cycle state lives here too, since Station resets it at
+// each router_config.
+type plan struct {
+	region   string // Station's canonical name; "" when not recognised
+	drs      [numDRs]drDef
+	freqMin  uint32
+	freqMax  uint32
+	txpow    float64 // dBm EIRP
+	txpow2   float64 // dBm EIRP inside [txpow2Lo, txpow2Hi]
+	txpow2Lo uint32
+	txpow2Hi uint32
+	filter   *station.UplinkFilter
+	upperEUI bool
+	noDC     bool
+	dc       dcKind
+	chanRate int64
+
+	mu     sync.Mutex
+	dcBand [dcBands]int64   // µs (xtime) until which each EU868 band is blocked
+	dcFreq map[uint32]int64 // µs until which each frequency is blocked
+}
+
+// regionLimits sets Station's per-region TX power and duty-cycle rules
+// (the region switch of handle_router_config).
+func (p *plan) regionLimits(name string) {
+	p.txpow = 14
+	region, ok := station.CanonicalRegion(name)
+	if !ok {
+		return
+	}
+	p.region = region
+	switch region {
+	case "EU868":
+		p.txpow, p.txpow2, p.txpow2Lo, p.txpow2Hi = 16, 27, 869_400_000, 869_650_000
+		p.dc, p.chanRate = dcEU868, 36
+	case "IL915":
+		p.txpow, p.txpow2, p.txpow2Lo, p.txpow2Hi = 14, 20, 916_200_000, 916_400_000
+	case "KR920":
+		p.txpow, p.dc, p.chanRate = 23, dcPerChan, 50
+	case "AS923-1":
+		p.txpow, p.dc, p.chanRate = 13, dcPerChan, 10
+	case "US915":
+		p.txpow = 26
+	case "AU915":
+		p.txpow = 30
+	}
+}
+
+// newPlan reads the non-radio parts of a router_config.
+func newPlan(rc *station.RouterConfig) *plan {
+	p := &plan{
+		freqMin:  rc.FreqRange[0],
+		freqMax:  rc.FreqRange[1],
+		filter:   station.NewUplinkFilter(rc),
+		upperEUI: rc.UpperEUIKeys,
+		dcFreq:   map[uint32]int64{},
+	}
+	p.regionLimits(rc.Region)
+	for i, d := range rc.DRs {
+		i = min(i, numDRs-1) // Station writes extra entries over DR15
+		if d.SF < 0 {
+			p.drs[i] = drDef{}
+			continue
+		}
+		bw := uint32(hal.BW500)
+		switch d.BW {
+		case 125:
+			bw = hal.BW125
+		case 250:
+			bw = hal.BW250
+		}
+		p.drs[i] = drDef{defined: true, fsk: d.SF == 0, sf: d.SF, bw: bw, dnOnly: d.DnOnly}
+		if d.SF == 0 {
+			p.drs[i].bw = 0
+		}
+	}
+	if rc.MaxEIRP != nil {
+		// Station keeps powers in tenths of a dB, truncated.
+		eirp := math.Trunc(*rc.MaxEIRP*10) / 10
+		if p.region == "" || eirp < p.txpow {
+			p.txpow = eirp
+		}
+		if eirp < p.txpow2 {
+			p.txpow2 = eirp
+		}
+	}
+	if rc.NoDC != nil {
+		p.noDC = *rc.NoDC
+	}
+	return p
+}
+
+// upDR maps a received frame's modulation to the first data rate that
+// defines it and is not downlink-only (s2e_rps2dr); ok is false when none
+// does, and Station drops the frame.
+func (p *plan) upDR(rx *hal.RxPacket) (int, bool) {
+	for i, d := range p.drs {
+		if !d.defined || d.dnOnly {
+			continue
+		}
+		switch {
+		case rx.Modulation == hal.ModulationFSK && d.fsk:
+			return i, true
+		case rx.Modulation == hal.ModulationLoRa && !d.fsk && d.sf == rx.SpreadingFactor && d.bw == rx.Bandwidth:
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// checkDR is check_dr: a data rate defined in DRs.
+func (p *plan) checkDR(dr int) error {
+	if dr < 0 || dr >= numDRs || !p.drs[dr].defined {
+		return fmt.Errorf("illegal datarate value %d for region %q", dr, p.region)
+	}
+	return nil
+}
+
+// checkFreq is check_dnfreq: a frequency inside freq_range (both ends
+// included; a router_config without freq_range allows none).
+func (p *plan) checkFreq(f uint32) error {
+	if f < p.freqMin || f > p.freqMax {
+		return fmt.Errorf("illegal frequency value %d - not in range %d..%d", f, p.freqMin, p.freqMax)
+	}
+	return nil
+}
+
+// eirp is calcTxpow: the region's power, or its second power inside the
+// high-power band.
+func (p *plan) eirp(freq uint32) float64 {
+	if freq >= p.txpow2Lo && freq <= p.txpow2Hi && p.txpow2Hi != 0 {
+		return p.txpow2
+	}
+	return p.txpow
+}
+
+// dcAllows reports whether the duty cycle lets a frame start at µs t on
+// freq.
+func (p *plan) dcAllows(freq uint32, t int64) bool {
+	if p.noDC {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.dc {
+	case dcEU868:
+		return t >= p.dcBand[eu868Band(freq)]
+	case dcPerChan:
+		return t >= p.dcFreq[freq]
+	}
+	return true
+}
+
+// dcBook records a frame of airtime air (µs) starting at t on freq
+// (update_DC).
+func (p *plan) dcBook(freq uint32, t, air int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.dc {
+	case dcEU868:
+		b := eu868Band(freq)
+		p.dcBand[b] = t + air*dcBandRate[b]
+		p.dcFreq[freq] = t + air*p.chanRate
+	case dcPerChan:
+		p.dcFreq[freq] = t + air*p.chanRate
+	}
+}
+
+// errNoRadioConf is a router_config that cannot configure the radio; the
+// agent closes the connection, as Station does.
+var errNoRadioConf = errors.New("agent: router_config cannot configure the radio")
+
+// radioConfig merges element 0 of the router_config's radio
+// configuration over the board's station.conf settings, allocates
+// upchannels as Station does, and returns the concentrator configuration.
+func radioConfig(rc *station.RouterConfig, board station.SX130xConf, p *plan) (hal.Config, error) {
+	if rc.HWSpec == "" {
+		return hal.Config{}, fmt.Errorf("%w: no hwspec", errNoRadioConf)
+	}
+	if rc.HWSpec != station.HWSpecSX1301 {
+		return hal.Config{}, fmt.Errorf("%w: unsupported hwspec %q", errNoRadioConf, rc.HWSpec)
+	}
+	if len(rc.SX130xConf) == 0 {
+		return hal.Config{}, fmt.Errorf("%w: no sx1301_conf/sx1302_conf array", errNoRadioConf)
+	}
+	m := mergeSX130x(board, rc.SX130xConf[0])
+	cfg := halConfig(m)
+	if len(rc.UpChannels) > 0 {
+		allocChannels(&cfg, upChannelDefs(rc.UpChannels, p))
+	}
+	if err := cfg.Validate(); err != nil {
+		return hal.Config{}, fmt.Errorf("%w: %w", errNoRadioConf, err)
+	}
+	return cfg, nil
+}
+
+// mergeSX130x lays the router_config's conf over station.conf's as Station
+// parses one after the other into the same structure: board settings and
+// radio attributes that the router_config sets replace the board's, IF
+// channels it names replace the board's whole.
+func mergeSX130x(board, rc station.SX130xConf) station.SX130xConf {
+	m := board
+	if rc.LorawanPublic != nil {
+		m.LorawanPublic = rc.LorawanPublic
+	}
+	if rc.ClkSrc != nil {
+		m.ClkSrc = rc.ClkSrc
+	}
+	for i, r := range rc.Radios {
+		if r == nil {
+			continue
+		}
+		merged := *r
+		if b := board.Radios[i]; b != nil {
+			if merged.Freq == 0 {
+				merged.Freq = b.Freq
+			}
+			if merged.Type == "" {
+				merged.Type = b.Type
+			}
+			if merged.RSSIOffset == nil {
+				merged.RSSIOffset = b.RSSIOffset
+			}
+			if merged.TxEnable == nil {
+				merged.TxEnable = b.TxEnable
+			}
+		}
+		m.Radios[i] = &merged
+	}
+	for i, c := range rc.MultiSF {
+		if c != nil {
+			m.MultiSF[i] = c
+		}
+	}
+	if rc.LoraStd != nil {
+		m.LoraStd = rc.LoraStd
+	}
+	if rc.FSK != nil {
+		m.FSK = rc.FSK
+	}
+	return m
+}
+
+// halConfig turns a merged conf into a concentrator configuration.
+// lorawan_public defaults to true (the public sync word); radio_0 may
+// transmit unless tx_enable says otherwise (Station's default is false,
+// which leaves a gateway deaf to downlinks when station.conf forgets it);
+// an FSK chain without a bit rate gets LoRaWAN's 50 kbit/s.
+func halConfig(c station.SX130xConf) hal.Config {
+	var cfg hal.Config
+	if c.LorawanPublic != nil {
+		cfg.PrivateSyncWord = !*c.LorawanPublic
+	}
+	if c.ClkSrc != nil {
+		cfg.ClockSource = *c.ClkSrc
+	}
+	for i, r := range c.Radios {
+		if r == nil {
+			continue
+		}
+		rf := hal.RFChain{Enable: r.Enable, Freq: r.Freq, Type: r.Type, TxEnable: i == 0}
+		if r.RSSIOffset != nil {
+			rf.RSSIOffset = float32(*r.RSSIOffset)
+		}
+		if r.TxEnable != nil {
+			rf.TxEnable = *r.TxEnable
+		}
+		cfg.Radios[i] = rf
+	}
+	for i, ch := range c.MultiSF {
+		if ch != nil {
+			cfg.MultiSF[i] = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth}
+		}
+	}
+	if ch := c.LoraStd; ch != nil {
+		cfg.LoRaStd = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth, SpreadingFactor: ch.SpreadFactor}
+	}
+	if ch := c.FSK; ch != nil {
+		cfg.FSK = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth, DataRate: ch.DataRate}
+		if cfg.FSK.DataRate == 0 {
+			// LNSes leave the rate out; Semtech's HAL would then take
+			// 64 kbit/s and hear no LoRaWAN (50 kbit/s) FSK frame.
+			cfg.FSK.DataRate = fskBitRate
+		}
+	}
+	return cfg
+}

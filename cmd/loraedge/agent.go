@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/loraedge/loraedge/agent"
+	"github.com/loraedge/loraedge/agent/config"
+	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/sim"
+	"github.com/loraedge/loraedge/lorawan"
+	"github.com/loraedge/loraedge/station"
+	"github.com/loraedge/loraedge/store/agentstore"
+)
+
+// runAgent implements `loraedge agent [--config FILE] [--home DIR] [--data
+// DIR]`: the gateway side, a Basics Station client, until interrupted.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("agent", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, `usage: loraedge agent [--config FILE] [--home DIR] [--data DIR]
+
+Runs the gateway agent: a Basics Station client that carries the
+concentrator's traffic to an LNS. The configuration is a TOML file (see
+agent.example.toml), a Basics Station home directory (station.conf, tc.uri,
+tc.trust, tc.crt, tc.key, cups.*, version.txt), or both, the file's keys
+overriding the home. Credentials are imported into agent.db in the data
+directory at each start. Stops cleanly on SIGINT or SIGTERM.`)
+		flags.PrintDefaults()
+	}
+	configPath := flags.String("config", "", "configuration file (TOML)")
+	home := flags.String("home", "", "Basics Station home directory (overrides the file's home)")
+	dataDir := flags.String("data", "", "data directory holding agent.db (overrides data_dir)")
+	if err := flags.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "loraedge agent: unexpected argument %q\n", flags.Arg(0))
+		return exitUsage
+	}
+	if *configPath == "" && *home == "" {
+		fmt.Fprintln(stderr, "loraedge agent: give --config FILE, --home DIR or both")
+		return exitUsage
+	}
+	cfg, err := config.LoadFiles(*configPath, *home)
+	if err != nil {
+		fmt.Fprintf(stderr, "loraedge agent: %v\n", err)
+		return exitUsage
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if err := checkBackend(cfg.Radio.Backend); err != nil {
+		fmt.Fprintf(stderr, "loraedge agent: %v\n", err)
+		return exitFailure
+	}
+	log, closeLog, err := agentLogger(cfg, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "loraedge agent: %v\n", err)
+		return exitFailure
+	}
+	defer closeLog()
+	if err := serveAgent(ctx, cfg, log); err != nil {
+		log.Error("agent stopped with an error", "error", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// agentLogger opens the configured log destination.
+func agentLogger(cfg *config.Config, stdout, stderr io.Writer) (*slog.Logger, func(), error) {
+	level, err := cfg.Level()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, closeFn := stderr, func() {}
+	switch cfg.LogFile {
+	case "stderr":
+	case "stdout":
+		w = stdout
+	default:
+		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+// serveAgent opens the store, imports the credentials, builds the radio and
+// runs the agent until ctx ends.
+func serveAgent(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := agentstore.Open(cfg.DBPath(), &agentstore.Options{
+		SpoolMaxCount: cfg.Spool.MaxCount,
+		SpoolMaxAge:   time.Duration(cfg.Spool.MaxAge),
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	written, err := cfg.Import(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, s := range written {
+		log.Info("credentials imported", "set", s.Name(), "credentials", s.Credentials)
+	}
+	if cfg.NoCUPS() {
+		log.Info("no CUPS URI: running in NO-CUPS mode")
+	} else {
+		log.Warn("a CUPS URI is configured, but the CUPS client is not in this build yet: going straight to the LNS")
+	}
+	if st := db.SpoolStats(); st.Len > 0 {
+		log.Info("uplinks spooled from an earlier run will be sent after connecting", "spooled", st.Len)
+	}
+
+	radio, err := newRadio(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer radio.close()
+
+	opts := agentOptions(cfg, db, radio.conc, log)
+	a, err := agent.New(opts)
+	if err != nil {
+		return err
+	}
+	log.Info("agent starting", "router", station.FormatID6(lorawan.EUI64(cfg.RouterEUI)),
+		"backend", cfg.Radio.Backend, "data", cfg.DataDir, "spooled", db.SpoolStats().Len)
+	err = a.Run(ctx)
+	st := db.SpoolStats()
+	log.Info("agent stopped", "spooled", st.Len, "spool_dropped", st.Dropped, "spool_dropped_by_age", st.DroppedByAge)
+	return err
+}
+
+// agentOptions maps the configuration onto the agent's options.
+func agentOptions(cfg *config.Config, db *agentstore.DB, radio hal.Concentrator, log *slog.Logger) agent.Options {
+	r := cfg.Reconnect
+	backoff := make([]time.Duration, r.MuxsRetries)
+	for i := range backoff {
+		backoff[i] = time.Duration(r.MuxsBackoff) << i
+	}
+	jitter := r.Jitter
+	if jitter == 0 {
+		jitter = -1 // the agent's "none"
+	}
+	firmware, pkg := cfg.Station.Firmware, cfg.Station.Package
+	if firmware == "" {
+		firmware = version
+	}
+	if pkg == "" {
+		pkg = version
+	}
+	return agent.Options{
+		RouterEUI:   lorawan.EUI64(cfg.RouterEUI),
+		LoadTC:      func(ctx context.Context) (agent.Credentials, error) { return loadTC(ctx, db) },
+		Radio:       radio,
+		Board:       cfg.Radio.SX130xConf(),
+		AntennaGain: cfg.Radio.AntennaGain,
+		Version: station.Version{
+			Station:  fmt.Sprintf("%s(loraedge/%s)", version, cfg.Radio.Backend),
+			Firmware: firmware,
+			Package:  pkg,
+			Model:    cfg.Station.Model,
+		},
+		Spool:       storeSpool{db},
+		AllowRunCmd: cfg.AllowRunCmd,
+		AllowRmtsh:  cfg.AllowRmtsh,
+		Reconnect: agent.Reconnect{
+			MuxsBackoff: backoff,
+			InfosStep:   time.Duration(r.InfosStep),
+			InfosMax:    time.Duration(r.InfosMax),
+			Jitter:      jitter,
+		},
+		DialTimeout: time.Duration(r.TCTimeout),
+		OnRejected: func(err error) {
+			log.Warn("the LNS keeps refusing this gateway; Station would now ask CUPS, which this build cannot yet", "error", err)
+		},
+		Logger: log,
+	}
+}
+
+// loadTC returns the TC credential set the agent connects with: the reg
+// set, or, when there is none, the bak then the boot set (Station would ask
+// CUPS; without a CUPS client the fallback sets are the only way on).
+func loadTC(ctx context.Context, db *agentstore.DB) (agent.Credentials, error) {
+	for _, set := range agentstore.Sets() {
+		c, err := db.Credentials(ctx, agentstore.KindTC, set)
+		if errors.Is(err, agentstore.ErrNotFound) || err == nil && c.URI == "" {
+			continue
+		}
+		if err != nil {
+			return agent.Credentials{}, err
+		}
+		return agent.Credentials{URI: c.URI, Trust: c.Trust, Cert: c.Cert, Key: c.Key, Token: c.Token}, nil
+	}
+	return agent.Credentials{}, errors.New("no tc credential set with a URI in the store (a CUPS-only setup needs the CUPS client, not in this build yet)")
+}
+
+// storeSpool adapts the agent store's spool to agent.Spool.
+type storeSpool struct{ *agentstore.DB }
+
+// SpoolPeek returns the oldest records in the agent's type.
+func (s storeSpool) SpoolPeek(ctx context.Context, max int) ([]agent.SpoolRecord, error) {
+	recs, err := s.DB.SpoolPeek(ctx, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agent.SpoolRecord, len(recs))
+	for i, r := range recs {
+		out[i] = agent.SpoolRecord{ID: r.ID, Msg: r.Msg, ReceivedAt: r.ReceivedAt}
+	}
+	return out, nil
+}
+
+var _ agent.Spool = storeSpool{}
+
+// agentRadio is the concentrator the agent drives and what must be stopped
+// with it.
+type agentRadio struct {
+	conc  hal.Concentrator
+	close func()
+}
+
+// checkBackend refuses the radio backends this build cannot drive yet.
+func checkBackend(backend string) error {
+	if backend != "sim" {
+		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\")", backend)
+	}
+	return nil
+}
+
+// newRadio builds the configured radio backend.
+func newRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agentRadio, error) {
+	if err := checkBackend(cfg.Radio.Backend); err != nil {
+		return nil, err
+	}
+	return newSimRadio(ctx, cfg, log)
+}
+
+// newSimRadio puts a simulated concentrator on a simulated air in the
+// process, with the configured simulated devices joining and sending on it.
+func newSimRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agentRadio, error) {
+	s := cfg.Radio.Sim
+	region, err := lorawan.RegionByName(s.Region)
+	if err != nil {
+		return nil, err
+	}
+	air := sim.NewAir(sim.RealClock{}, sim.AirConfig{DefaultPathLoss: s.PathLoss})
+	conc, err := sim.NewConcentrator(air, "gateway", sim.ConcentratorOptions{
+		CounterStart: s.CounterStart,
+		PPS:          cfg.Radio.PPS,
+		FullDuplex:   cfg.Radio.FullDuplex,
+		Logger:       log.With("sim", "concentrator"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	devCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var devices []*sim.Device
+	stop := func() {
+		cancel()
+		wg.Wait()
+		for _, d := range devices {
+			d.Close()
+		}
+		conc.Close()
+	}
+	for i, dc := range s.Devices {
+		d, err := newSimDevice(air, region, dc, log)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		devices = append(devices, d)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			driveSimDevice(devCtx, d, dc, time.Duration(i)*1500*time.Millisecond, log)
+		}()
+	}
+	if len(devices) > 0 {
+		log.Info("simulated devices on the air", "count", len(devices), "region", region.Name())
+	}
+	return &agentRadio{conc: conc, close: stop}, nil
+}
+
+// newSimDevice builds one simulated device from its configuration (checked
+// by config.Load).
+func newSimDevice(air *sim.Air, region *lorawan.Region, dc config.SimDevice, log *slog.Logger) (*sim.Device, error) {
+	devEUI, err := lorawan.ParseEUI64(dc.DevEUI)
+	if err != nil {
+		return nil, err
+	}
+	joinEUI, err := lorawan.ParseEUI64(dc.JoinEUI)
+	if err != nil {
+		return nil, err
+	}
+	appKey, err := lorawan.ParseAES128Key(dc.AppKey)
+	if err != nil {
+		return nil, errors.New("simulated device: app_key is not 32 hex digits")
+	}
+	mac, err := lorawan.ParseMACVersion(dc.MACVersion)
+	if err != nil {
+		return nil, err
+	}
+	var nwkKey lorawan.AES128Key
+	if mac == lorawan.MACVersion1_1 {
+		if nwkKey, err = lorawan.ParseAES128Key(dc.NwkKey); err != nil {
+			return nil, errors.New("simulated device: nwk_key is not 32 hex digits")
+		}
+	}
+	class := sim.ClassA
+	if dc.Class == "C" {
+		class = sim.ClassC
+	}
+	// DevNonces must not repeat across restarts: 1.0 devices start at a
+	// random one, 1.1 devices (strictly increasing) at the minutes since
+	// 2025, which grow faster than a demo device joins.
+	nonce := uint16(rand.N(1 << 16))
+	if mac == lorawan.MACVersion1_1 {
+		nonce = uint16(time.Since(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Minute)
+	}
+	dlog := log.With("sim_device", devEUI.String())
+	return sim.NewDevice(air, sim.DeviceConfig{
+		Region: region, MACVersion: mac, Class: class,
+		DevEUI: devEUI, JoinEUI: joinEUI, AppKey: appKey, NwkKey: nwkKey,
+		DevNonce: nonce, DataRate: dc.DataRate,
+		OnEvent: func(e sim.Event) { logSimEvent(dlog, e) },
+	})
+}
+
+// logSimEvent logs what happened to a simulated device (never its keys).
+func logSimEvent(log *slog.Logger, e sim.Event) {
+	switch e.Kind {
+	case sim.EventJoined:
+		log.Info("simulated device joined", "devaddr", e.DevAddr.String(), "window", e.Window.String())
+	case sim.EventDownlink:
+		log.Info("simulated device got a downlink", "window", e.Window.String(), "fcnt", e.FCnt, "fport", e.FPort, "ack", e.ACK)
+	case sim.EventMissed, sim.EventMICFailed, sim.EventRejected:
+		log.Warn("simulated device: "+e.Kind.String(), "reason", e.Reason, "error", e.Err)
+	case sim.EventNoDownlink:
+		log.Debug("simulated device: no downlink", "reason", e.Reason)
+	case sim.EventUplink:
+		log.Debug("simulated device sent", "mtype", e.MType.String(), "fcnt", e.FCnt, "freq", e.Freq, "dr", e.DataRate)
+	}
+}
+
+// driveSimDevice joins, then sends the device's payload every interval,
+// until ctx ends; the first attempt comes one interval (plus delay, which
+// staggers devices) after start, leaving the agent time to connect. A
+// failed join is retried at the next tick.
+func driveSimDevice(ctx context.Context, d *sim.Device, dc config.SimDevice, delay time.Duration, log *slog.Logger) {
+	payload, _ := dc.PayloadBytes() // checked by config.Load
+	wait := time.Duration(dc.Interval) + delay
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = time.Duration(dc.Interval)
+		var err error
+		if _, joined := d.Session(); joined {
+			err = d.SendData(uint8(dc.FPort), payload, false)
+		} else {
+			err = d.Join()
+		}
+		if err != nil && !errors.Is(err, sim.ErrDeviceBusy) {
+			log.Warn("simulated device cannot send", "device", d.Name(), "error", err)
+		}
+	}
+}
