@@ -336,19 +336,22 @@ func (c *Cloud) CA() *pki.CA { return c.ca }
 // gateway session, the pipeline and the store. It returns nil after a
 // shutdown by ctx.
 func (c *Cloud) Run(ctx context.Context) error {
+	if err := c.router.Start(ctx); err != nil {
+		c.Close()
+		if ctx.Err() != nil {
+			return nil // stopped while connecting to the broker
+		}
+		return fmt.Errorf("cloud: destinations: %w", err)
+	}
 	c.log.Info("cloud started", "gateways", c.ln.Addr().String(), "tc_uri", c.tcURI,
 		"api", addrString(c.APIAddr()), "mqtt", c.BrokerURL(),
 		"data", c.cfg.DataDir, "kek_id", c.db.KEKID())
-	if err := c.router.Start(ctx); err != nil {
-		c.Close()
-		return fmt.Errorf("cloud: destinations: %w", err)
-	}
 	var wg sync.WaitGroup
-	if c.apiSrv != nil {
+	if srv, ln := c.apiSrv, c.apiLn; srv != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := c.apiSrv.Serve(c.apiLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				c.log.Error("api stopped", "err", err)
 			}
 		}()
@@ -357,11 +360,11 @@ func (c *Cloud) Run(ctx context.Context) error {
 	c.ln = nil // Serve closed it
 	if c.apiSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = c.apiSrv.Shutdown(sctx)
+		_ = c.apiSrv.Shutdown(sctx) // closes the API listener
 		cancel()
-		c.apiLn = nil
 	}
 	wg.Wait()
+	c.apiLn = nil
 	if cerr := c.Close(); err == nil {
 		err = cerr
 	}

@@ -48,7 +48,7 @@ func TestCloudCommandRunsAndStops(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "cloud.toml")
 	data := filepath.Join(dir, "data")
-	if err := os.WriteFile(conf, []byte("[gateways]\nlisten = \"127.0.0.1:0\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("[gateways]\nlisten = \"127.0.0.1:0\"\n[mqtt]\nembedded_listen = \"127.0.0.1:0\"\n[api]\nlisten = \"127.0.0.1:0\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
