@@ -13,6 +13,7 @@ import (
 
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/lorawan"
 )
 
 // runGatewayCert implements `loraedge gateway cert --eui E --out DIR`: it
@@ -108,10 +109,57 @@ has none yet. Register the gateway too (loraedge gateway add).`)
 		fmt.Fprintf(stderr, "loraedge gateway cert: %v\n", err)
 		return exitFailure
 	}
+	wroteConf, err := writeStationConf(*out, eui.eui)
+	if err != nil {
+		fmt.Fprintf(stderr, "loraedge gateway cert: %v\n", err)
+		return exitFailure
+	}
 	fmt.Fprintf(stdout, "gateway %s: wrote %s, %s, %s, %s in %s\n", eui.eui, pki.StationURIFile, pki.StationTrustFile,
 		pki.StationCertFile, pki.StationKeyFile, *out)
+	if wroteConf {
+		fmt.Fprintf(stdout, "station.conf written with routerid %s; adjust its SX1301_conf to the board\n", eui.eui)
+	}
 	fmt.Fprintf(stdout, "tc.uri       %s\n", tcURI)
 	fmt.Fprintf(stdout, "valid until  %s\n", kp.Cert.NotAfter.UTC().Format(time.RFC3339))
 	fmt.Fprintf(stdout, "fingerprint  %s (SHA-256 of the certificate)\n", gateway.CertFingerprint(kp.Cert.Raw))
 	return exitOK
+}
+
+// stationConfTemplate is the minimal station.conf a home needs besides its
+// credentials: the router EUI, and board defaults of the notes' example
+// (an SX1301 board with two SX1257 radios on /dev/spidev0.0).
+const stationConfTemplate = `/* Written by loraedge gateway cert. station_conf.routerid is this gateway;
+   adjust SX1301_conf (or use SX1302_conf) to the concentrator board. */
+{
+  "SX1301_conf": {
+    "lorawan_public": true,
+    "clksrc": 1,
+    "device": "/dev/spidev0.0",
+    "radio_0": {"type": "SX1257", "rssi_offset": -166.0, "tx_enable": true, "antenna_gain": 0},
+    "radio_1": {"type": "SX1257", "rssi_offset": -166.0, "tx_enable": false}
+  },
+  "station_conf": {
+    "routerid": "%s",
+    "log_file": "stderr",
+    "log_level": "INFO"
+  }
+}
+`
+
+// writeStationConf writes dir/station.conf for eui unless one is there
+// (an operator's own board settings are kept); it reports whether it wrote.
+func writeStationConf(dir string, eui lorawan.EUI64) (bool, error) {
+	path := filepath.Join(dir, "station.conf")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := fmt.Fprintf(f, stationConfTemplate, eui); err != nil {
+		f.Close()
+		return false, err
+	}
+	return true, f.Close()
 }

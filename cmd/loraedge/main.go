@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"gateway":     {"manage gateways: add, list, rm, cert", runGateway},
 		"device":      {"manage end devices: add, list, rm", runDevice},
 		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},
+		"watch":       {"print the messages on MQTT topics, e.g. the uplinks a destination receives", runWatch},
 	}
 }
 
