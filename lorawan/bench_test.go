@@ -9,21 +9,25 @@ import (
 // Benchmarks of the server's per-frame work with cached keys: parse, rebuild
 // the counter, check the MIC, decrypt. Each iteration starts from fresh
 // bytes copied into the receive buffer, as a frame arriving from a gateway.
+// BenchmarkUplink measures the fastest supported way, OpenUplink with the
+// worker's own Scratch; BenchmarkUplinkLocked the Session's locked methods
+// (UplinkMIC, then XORFRMPayload), for callers without a Scratch.
 
 // secUplinkBench is one prepared uplink and the state a server keeps for its
 // device.
 type secUplinkBench struct {
 	s        *Session
-	frame    []byte // on-air bytes
-	lastFCnt uint32 // the session's next expected FCntUp
-	plain    []byte // the FRMPayload the device sent
+	sc       *Scratch // the pipeline worker's scratch
+	frame    []byte   // on-air bytes
+	lastFCnt uint32   // the session's next expected FCntUp
+	plain    []byte   // the FRMPayload the device sent
 	txDR     uint8
 	txCh     uint8
 }
 
 func newSecUplinkBench(t testing.TB, v MACVersion, n int) *secUplinkBench {
 	t.Helper()
-	u := &secUplinkBench{lastFCnt: 0x0001fff0, txDR: 5, txCh: 2}
+	u := &secUplinkBench{sc: new(Scratch), lastFCnt: 0x0001fff0, txDR: 5, txCh: 2}
 	if v == MACVersion1_0 {
 		u.s = NewSession10(secTestFNwkSIntKey, secTestAppSKey)
 	} else {
@@ -60,8 +64,25 @@ func newSecUplinkBench(t testing.TB, v MACVersion, n int) *secUplinkBench {
 }
 
 // receive is the per-frame work: the bytes in buf are parsed into p, the
-// FRMPayload decrypted into out. It returns the payload or an error.
+// MIC checked and the FRMPayload decrypted into out by one OpenUplink call.
+// It returns the payload or an error.
 func (u *secUplinkBench) receive(p *PHYPayload, buf, out []byte) ([]byte, error) {
+	if err := p.UnmarshalBinary(buf); err != nil {
+		return nil, err
+	}
+	fCnt := FullFCnt(u.lastFCnt, p.FHDR.FCnt)
+	ok, err := u.s.OpenUplink(u.sc, buf, p, fCnt, 0, u.txDR, u.txCh, out)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("mic mismatch: frame carries %x", p.MIC)
+	}
+	return out[:len(p.FRMPayload)], nil
+}
+
+// receiveLocked is receive through the Session's locked methods.
+func (u *secUplinkBench) receiveLocked(p *PHYPayload, buf, out []byte) ([]byte, error) {
 	if err := p.UnmarshalBinary(buf); err != nil {
 		return nil, err
 	}
@@ -85,7 +106,16 @@ var secBenchVersions = []struct {
 	v    MACVersion
 }{{"1.0", MACVersion1_0}, {"1.1", MACVersion1_1}}
 
-func BenchmarkUplink(b *testing.B) {
+// secReceiveFuncs are the two ways through the uplink path.
+var secReceiveFuncs = []struct {
+	name string
+	f    func(u *secUplinkBench, p *PHYPayload, buf, out []byte) ([]byte, error)
+}{
+	{"open", (*secUplinkBench).receive},
+	{"locked", (*secUplinkBench).receiveLocked},
+}
+
+func benchmarkUplink(b *testing.B, locked bool) {
 	for _, n := range []int{12, 51} {
 		for _, ver := range secBenchVersions {
 			b.Run(fmt.Sprintf("FRM%d/%s", n, ver.name), func(b *testing.B) {
@@ -95,6 +125,15 @@ func BenchmarkUplink(b *testing.B) {
 				var p PHYPayload
 				b.SetBytes(int64(len(u.frame)))
 				b.ReportAllocs()
+				if locked {
+					for b.Loop() {
+						rx := buf[:copy(buf, u.frame)]
+						if _, err := u.receiveLocked(&p, rx, out); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
 				for b.Loop() {
 					rx := buf[:copy(buf, u.frame)]
 					if _, err := u.receive(&p, rx, out); err != nil {
@@ -106,41 +145,47 @@ func BenchmarkUplink(b *testing.B) {
 	}
 }
 
+func BenchmarkUplink(b *testing.B)       { benchmarkUplink(b, false) }
+func BenchmarkUplinkLocked(b *testing.B) { benchmarkUplink(b, true) }
+
 // TestUplinkPathZeroAlloc asserts that the whole uplink path of
-// BenchmarkUplink (parse, counter, MIC, decrypt) allocates nothing, and that
-// it gives the device's payload back.
+// BenchmarkUplink and BenchmarkUplinkLocked (parse, counter, MIC, decrypt)
+// allocates nothing, that it gives the device's payload back, and that a
+// flipped bit anywhere in the frame is refused.
 func TestUplinkPathZeroAlloc(t *testing.T) {
-	for _, n := range []int{0, 12, 51, 222} {
-		for _, ver := range secBenchVersions {
-			t.Run(fmt.Sprintf("FRM%d/%s", n, ver.name), func(t *testing.T) {
-				u := newSecUplinkBench(t, ver.v, n)
-				buf := make([]byte, 256)
-				out := make([]byte, 256)
-				var p PHYPayload
-				got, err := u.receive(&p, buf[:copy(buf, u.frame)], out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, u.plain) {
-					t.Fatalf("payload = %x, want %x", got, u.plain)
-				}
-				allocs := testing.AllocsPerRun(200, func() {
-					if _, err := u.receive(&p, buf[:copy(buf, u.frame)], out); err != nil {
+	for _, rf := range secReceiveFuncs {
+		for _, n := range []int{0, 12, 51, 222} {
+			for _, ver := range secBenchVersions {
+				t.Run(fmt.Sprintf("%s/FRM%d/%s", rf.name, n, ver.name), func(t *testing.T) {
+					u := newSecUplinkBench(t, ver.v, n)
+					buf := make([]byte, 256)
+					out := make([]byte, 256)
+					var p PHYPayload
+					got, err := rf.f(u, &p, buf[:copy(buf, u.frame)], out)
+					if err != nil {
 						t.Fatal(err)
 					}
-				})
-				if allocs != 0 {
-					t.Errorf("%v allocations per uplink, want 0", allocs)
-				}
-				// A flipped bit anywhere must fail the MIC (or the parse).
-				for i := range u.frame {
-					copy(buf, u.frame)
-					buf[i] ^= 0x04
-					if _, err := u.receive(&p, buf[:len(u.frame)], out); err == nil {
-						t.Errorf("byte %d flipped: frame accepted", i)
+					if !bytes.Equal(got, u.plain) {
+						t.Fatalf("payload = %x, want %x", got, u.plain)
 					}
-				}
-			})
+					allocs := testing.AllocsPerRun(200, func() {
+						if _, err := rf.f(u, &p, buf[:copy(buf, u.frame)], out); err != nil {
+							t.Fatal(err)
+						}
+					})
+					if allocs != 0 {
+						t.Errorf("%v allocations per uplink, want 0", allocs)
+					}
+					// A flipped bit anywhere must fail the MIC (or the parse).
+					for i := range u.frame {
+						copy(buf, u.frame)
+						buf[i] ^= 0x04
+						if _, err := rf.f(u, &p, buf[:len(u.frame)], out); err == nil {
+							t.Errorf("byte %d flipped: frame accepted", i)
+						}
+					}
+				})
+			}
 		}
 	}
 }

@@ -14,8 +14,9 @@ import (
 // Allocation: the standard library's AES hides behind the cipher.Block
 // interface, so any slice handed to Encrypt escapes to the heap. The
 // functions here therefore only ever pass the fixed blocks of a cmacState,
-// which callers keep in long-lived (mutex-guarded) memory; message bytes are
-// only read, through crypto/subtle and encoding/binary, and do not escape.
+// which callers keep in long-lived memory (mutex-guarded in a Session or
+// RootKeys, or a caller's Scratch); message bytes are only read, through
+// crypto/subtle and encoding/binary, and do not escape.
 
 // cmacKey is one AES-128 key ready for CMAC: its cipher and subkeys K1, K2.
 type cmacKey struct {
@@ -133,4 +134,32 @@ func cmacSum2(a, b *cmacKey, sa, sb *cmacState, msg []byte) {
 	a.block.Encrypt(sa.x[:], sa.x[:])
 	subtle.XORBytes(sb.x[:], sb.x[:], sb.last[:])
 	b.block.Encrypt(sb.x[:], sb.x[:])
+}
+
+// lastWords returns the final block of a CMAC over [prefix|]msg for msg of
+// at least 8 bytes: its last 1 to 16 bytes, padded with 0x80 0x00... when
+// short, XORed with K2 (short) or K1 (complete), as two little-endian
+// words. It is prepare's result built in registers from two or three word
+// loads of msg, so no byte loop and no store of the block are needed.
+func (c *cmacKey) lastWords(msg []byte) (lo, hi uint64) {
+	le := binary.LittleEndian
+	n := len(msg)
+	r := uint(n-1)&15 + 1 // bytes in the final block, 1..16
+	end := le.Uint64(msg[n-8:])
+	k := &c.k1
+	if r < 16 {
+		k = &c.k2
+	}
+	switch {
+	case r == 16:
+		lo, hi = le.Uint64(msg[n-16:]), end
+	case r > 8:
+		lo = le.Uint64(msg[n-int(r):])
+		hi = end>>((16-r)*8&63) | 0x80<<((r-8)*8&63)
+	case r == 8:
+		lo, hi = end, 0x80
+	default:
+		lo = end>>((8-r)*8&63) | 0x80<<(r*8&63)
+	}
+	return lo ^ le.Uint64(k[:8]), hi ^ le.Uint64(k[8:])
 }

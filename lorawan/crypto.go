@@ -22,6 +22,8 @@ const (
 	secMaxMsg        = 255 - 4       // the largest PHYPayload less its MIC
 	secMaxFRMPayload = secMaxMsg - 9 // less MHDR, the shortest FHDR and FPort
 	secMaxFOpts      = 15            // FOptsLen has four bits
+	// secMaxCTRBlocks is how many keystream blocks the longest FRMPayload needs.
+	secMaxCTRBlocks = (secMaxFRMPayload + 15) / 16
 )
 
 // First bytes of the LoRaWAN blocks.
@@ -129,4 +131,25 @@ func secErr(format string, args ...any) error {
 // secMIC returns the first four bytes of a CMAC tag.
 func secMIC(tag *[16]byte) [4]byte {
 	return [4]byte{tag[0], tag[1], tag[2], tag[3]}
+}
+
+// secXORStream writes src XOR ks into dst, word by word: the last step of a
+// decryption whose keystream is already in ks. The caller checks that
+// len(dst) >= len(src); src longer than ks is cut to it (never the case for
+// an FRMPayload).
+func secXORStream(dst, src []byte, ks *[secMaxCTRBlocks * 16]byte) {
+	le := binary.LittleEndian
+	n := min(len(src), len(ks))
+	dst, src = dst[:n], src[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		le.PutUint64(dst[i:i+8], le.Uint64(src[i:i+8])^le.Uint64(ks[i:i+8]))
+	}
+	if i+4 <= n {
+		le.PutUint32(dst[i:i+4], le.Uint32(src[i:i+4])^le.Uint32(ks[i:i+4]))
+		i += 4
+	}
+	for ; i < n; i++ {
+		dst[i] = src[i] ^ ks[i]
+	}
 }

@@ -79,12 +79,9 @@ func NewRootKeys10(appKey AES128Key) *RootKeys {
 // AES(NwkKey, 0x05 | DevEUI | pad16), DevEUI little-endian.
 func NewRootKeys11(appKey, nwkKey AES128Key, devEUI EUI64) *RootKeys {
 	r := &RootKeys{version: MACVersion1_1, nwk: newCMACKey(nwkKey), app: newAESBlock(appKey)}
-	var in [16]byte
-	secPutLE(in[1:9], devEUI[:])
-	in[0] = 0x06
-	r.jsInt = newCMACKey(r.deriveKey(r.nwk.block, in))
-	in[0] = 0x05
-	r.jsEnc = newAESBlock(r.deriveKey(r.nwk.block, in))
+	jsInt, jsEnc := secDeriveJSKeys(r.nwk.block, devEUI)
+	r.jsInt = newCMACKey(jsInt)
+	r.jsEnc = newAESBlock(jsEnc)
 	return r
 }
 

@@ -2,6 +2,8 @@ package lorawan
 
 import (
 	"crypto/cipher"
+	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,7 +13,9 @@ import (
 // and CMAC subkeys expanded once, so that checking and decrypting a frame
 // costs only its block encryptions and allocates nothing. It is safe for
 // concurrent use; calls on one Session take turns (each lasts well under a
-// microsecond), calls on different Sessions run in parallel.
+// microsecond), calls on different Sessions run in parallel. OpenUplink,
+// the uplink path of a server, takes no turn: it works in a Scratch that
+// its caller owns.
 //
 // Every method takes the full 32-bit frame counter (see FullFCnt) and the
 // DevAddr MSB first, as held in Go; both are written little-endian into the
@@ -194,4 +198,151 @@ func (s *Session) RejoinRequestMIC(msg []byte) ([4]byte, error) {
 	mic := secMIC(&st.x)
 	s.mu.Unlock()
 	return mic, nil
+}
+
+// Scratch is the working memory of Session.OpenUplink (CMAC chains, counter
+// blocks, keystream) kept by its caller, so that checking and decrypting an
+// uplink needs neither the Session's lock nor an allocation. A pipeline
+// worker allocates one (new(Scratch); the zero value is ready) and reuses it
+// for every frame of every device; a Scratch must not be used by two
+// goroutines at the same time. It holds no key; what it keeps of the last
+// frame (CMAC state, counter blocks, keystream) the next one overwrites.
+type Scratch struct {
+	f, s cmacState                  // MIC chains: FNwkSIntKey (NwkSKey in 1.0), SNwkSIntKey
+	ks   [secMaxCTRBlocks * 16]byte // counter blocks A_1..A_n, encrypted in place into the keystream
+}
+
+// OpenUplink is the server's work on one uplink data frame in a single call:
+// it checks the MIC and, when it is right, decrypts the FRMPayload into
+// dst. frame is the whole PHYPayload as received (MIC included), p what
+// p.UnmarshalBinary(frame) decoded (p.FRMPayload must alias frame), fCnt the
+// full FCntUp (see FullFCnt); confFCnt, txDR and txCh enter the LoRaWAN 1.1
+// MIC as in UplinkMIC and are ignored in 1.0. sc is the caller's working
+// memory; calls on one Session may run concurrently, each with its own
+// Scratch.
+//
+// ok reports the MIC. When it holds, dst[:len(p.FRMPayload)] is the
+// plaintext (decrypted with AppSKey, or for FPort 0 with NwkSKey in 1.0 and
+// NwkSEncKey in 1.1); otherwise dst is left untouched. FOpts are not
+// touched: in 1.1 decrypt them with XORFOpts. err is set, and ok false, for
+// a frame that is not a data uplink, a p that does not describe frame, a
+// dst shorter than the payload, or a nil sc or p.
+func (s *Session) OpenUplink(sc *Scratch, frame []byte, p *PHYPayload, fCnt uint32, confFCnt uint16, txDR, txCh uint8, dst []byte) (ok bool, err error) {
+	if sc == nil || p == nil {
+		return false, errors.New("lorawan: open uplink: nil scratch or phypayload")
+	}
+	n := len(frame) - 4 // the bytes the MIC covers
+	if n < secMinDataMsg || n > secMaxMsg || frame[0] != 0x40 && frame[0] != 0x80 {
+		return false, secOpenErr(frame, p, dst)
+	}
+	// The FPort and FRMPayload are read from frame, and p must agree: the
+	// same checks as UnmarshalBinary, and the same payload bytes.
+	pos := 8 + int(frame[5]&0x0f) // after FOpts: FPort, if any
+	var pl []byte
+	if pos < n {
+		pl = frame[pos+1 : n]
+	}
+	if pos > n || pos < n && pos > 8 && frame[pos] == 0 || p.FPortPresent != (pos < n) ||
+		len(p.FRMPayload) != len(pl) || len(pl) > 0 && (&p.FRMPayload[0] != &pl[0] || p.FPort != frame[pos]) ||
+		len(dst) < len(pl) {
+		return false, secOpenErr(frame, p, dst)
+	}
+	le := binary.LittleEndian
+	msg := frame[:n]
+	addr := uint64(le.Uint32(frame[1:5])) // DevAddr as on air, little-endian
+	// Blocks B0, B1 and A_i share bytes 5..14 (Dir 0 for an uplink,
+	// DevAddr, FCnt, 0x00); each is written as two words (see secPutBlock).
+	hi := addr>>16 | uint64(fCnt)<<16
+	aLo := secTagEnc | addr<<48
+	nb := (len(pl) + 15) >> 4
+	for i := range nb {
+		a := sc.ks[i*16 : i*16+16]
+		le.PutUint64(a[:8], aLo)
+		le.PutUint64(a[8:], hi|uint64(i+1)<<56)
+	}
+	hi |= uint64(n) << 56
+	f := &s.fNwkSInt
+	fx := sc.f.x[:]
+	le.PutUint64(fx[:8], secTagMIC|addr<<48)
+	le.PutUint64(fx[8:], hi)
+	lo, lhi := f.lastWords(msg)
+	le.PutUint64(sc.f.last[:8], lo)
+	le.PutUint64(sc.f.last[8:], lhi)
+	var sk *cmacKey // the second MIC chain, LoRaWAN 1.1
+	sx := sc.s.x[:]
+	if s.version == MACVersion1_1 {
+		sk = &s.sNwkSInt
+		if frame[5]&secFCtrlACK == 0 {
+			confFCnt = 0
+		}
+		le.PutUint64(sx[:8], secTagMIC|uint64(confFCnt)<<8|uint64(txDR)<<24|uint64(txCh)<<32|addr<<48)
+		le.PutUint64(sx[8:], hi)
+		lo, lhi = sk.lastWords(msg)
+		le.PutUint64(sc.s.last[:8], lo)
+		le.PutUint64(sc.s.last[8:], lhi)
+	}
+	ctr := s.appS
+	if frame[pos] == 0 { // FPort 0 (or none: then nb is 0)
+		ctr = s.nwkSEnc
+	}
+
+	// The CMAC chains are serial, block after block; the keystream blocks
+	// are independent and are slotted in between, where the CPU overlaps
+	// them with the chains.
+	f.block.Encrypt(fx, fx)
+	if sk != nil {
+		sk.block.Encrypt(sx, sx)
+	}
+	i := 0
+	for body := msg[:(n-1)&^15]; len(body) >= 16; body = body[16:] {
+		if i < nb {
+			a := sc.ks[i*16 : i*16+16]
+			ctr.Encrypt(a, a)
+			i++
+		}
+		subtle.XORBytes(fx, fx, body[:16])
+		f.block.Encrypt(fx, fx)
+		if sk != nil {
+			subtle.XORBytes(sx, sx, body[:16])
+			sk.block.Encrypt(sx, sx)
+		}
+	}
+	for ; i < nb; i++ {
+		a := sc.ks[i*16 : i*16+16]
+		ctr.Encrypt(a, a)
+	}
+	subtle.XORBytes(fx, fx, sc.f.last[:])
+	f.block.Encrypt(fx, fx)
+	mic := le.Uint32(fx)
+	if sk != nil {
+		subtle.XORBytes(sx, sx, sc.s.last[:])
+		sk.block.Encrypt(sx, sx)
+		mic = mic<<16 | le.Uint32(sx)&0xffff // cmacS[0:2] | cmacF[0:2]
+	}
+	if mic != le.Uint32(frame[n:]) {
+		return false, nil
+	}
+	secXORStream(dst, pl, &sc.ks)
+	return true, nil
+}
+
+// secOpenErr says why OpenUplink refused its arguments.
+func secOpenErr(frame []byte, p *PHYPayload, dst []byte) error {
+	n := len(frame) - 4
+	if n < secMinDataMsg || n > secMaxMsg {
+		return secErr("open uplink: frame of %d bytes, want %d to %d", len(frame), secMinDataMsg+4, secMaxMsg+4)
+	}
+	if frame[0] != 0x40 && frame[0] != 0x80 {
+		return secErr("open uplink: mhdr 0x%02x is not a lorawan r1 data uplink", frame[0])
+	}
+	pos := 8 + int(frame[5]&0x0f)
+	switch {
+	case pos > n:
+		return secErr("open uplink: foptslen %d runs past the end of a %d-byte frame", pos-8, len(frame))
+	case pos < n && pos > 8 && frame[pos] == 0:
+		return secErr("open uplink: fopts present with fport 0")
+	case len(dst) < max(n-pos-1, 0) && p.FPortPresent && len(p.FRMPayload) == n-pos-1:
+		return fmt.Errorf("lorawan: open uplink: output buffer of %d bytes for %d bytes", len(dst), n-pos-1)
+	}
+	return errors.New("lorawan: open uplink: the PHYPayload was not decoded from this frame")
 }
