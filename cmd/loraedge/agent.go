@@ -238,8 +238,11 @@ type agentRadio struct {
 
 // checkBackend refuses the radio backends this build cannot drive yet.
 func checkBackend(backend string) error {
-	if backend != "sim" {
-		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\")", backend)
+	switch backend {
+	case "sim":
+	case "sx1302":
+	default:
+		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\" or \"sx1302\")", backend)
 	}
 	return nil
 }
@@ -248,6 +251,10 @@ func checkBackend(backend string) error {
 func newRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agentRadio, error) {
 	if err := checkBackend(cfg.Radio.Backend); err != nil {
 		return nil, err
+	}
+	switch cfg.Radio.Backend {
+	case "sx1302":
+		return newSX1302Radio(cfg, log)
 	}
 	return newSimRadio(ctx, cfg, log)
 }
