@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/loraedge/loraedge/cloud/admin"
 )
@@ -147,40 +146,15 @@ func destinationTarget(d admin.Destination) string {
 }
 
 func runDestinationList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name = "destination list"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: loraedge destination list [--json]\n\nLists the destinations; never a secret.\n\n"+adminFlagsHelp)
-		fs.PrintDefaults()
-	}
-	var a adminFlags
-	asJSON := listFlags(fs, &a)
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
-	}
-	api, closeAPI, err := openAdmin(a, false, name, stderr)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	ds, err := api.ListDestinations(ctx)
-	if cerr := closeAPI(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, name, ds)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tTARGET\tDESCRIPTION")
-	for _, d := range ds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Name, d.Kind, destinationTarget(d), d.Description)
-	}
-	return flushTable(tw, stderr, name)
+	return listCommand[admin.Destination]{
+		name:   "destination list",
+		usage:  "usage: loraedge destination list [--json]\n\nLists the destinations; never a secret.",
+		fetch:  adminAPI.ListDestinations,
+		header: "NAME\tKIND\tTARGET\tDESCRIPTION",
+		row: func(d admin.Destination) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", d.Name, d.Kind, destinationTarget(d), d.Description)
+		},
+	}.run(ctx, args, stdout, stderr)
 }
 
 func runDestinationRm(ctx context.Context, args []string, stdout, stderr io.Writer) int {

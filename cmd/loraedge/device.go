@@ -8,7 +8,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/lorawan"
@@ -232,81 +231,31 @@ func gatewaysRegion(ctx context.Context, api adminAPI) (string, error) {
 }
 
 func runDeviceList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name = "device list"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: loraedge device list [--json]\n\nLists the devices; never a key.\n\n"+adminFlagsHelp)
-		fs.PrintDefaults()
-	}
-	var a adminFlags
-	asJSON := listFlags(fs, &a)
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
-	}
-	api, closeAPI, err := openAdmin(a, false, name, stderr)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	ds, err := api.ListDevices(ctx)
-	if cerr := closeAPI(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, name, ds)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVEUI\tJOINEUI\tACTIVATION\tDEVADDR\tMAC\tCLASS\tREGION\tDESTINATION\tNAME")
-	for _, d := range ds {
-		addr, joinEUI := "-", d.JoinEUI.String()
-		if d.DevAddr != nil {
-			addr = d.DevAddr.String()
-			if d.JoinEUI == (lorawan.EUI64{}) {
-				joinEUI = "-" // an ABP device given no JoinEUI
+	return listCommand[admin.Device]{
+		name:   "device list",
+		usage:  "usage: loraedge device list [--json]\n\nLists the devices; never a key.",
+		fetch:  adminAPI.ListDevices,
+		header: "DEVEUI\tJOINEUI\tACTIVATION\tDEVADDR\tMAC\tCLASS\tREGION\tDESTINATION\tNAME",
+		row: func(d admin.Device) string {
+			addr, joinEUI := "-", d.JoinEUI.String()
+			if d.DevAddr != nil {
+				addr = d.DevAddr.String()
+				if d.JoinEUI == (lorawan.EUI64{}) {
+					joinEUI = "-" // an ABP device given no JoinEUI
+				}
 			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.DevEUI, joinEUI, d.Activation, addr,
-			d.MACVersion, d.Class, d.Region, d.Destination, d.Name)
-	}
-	return flushTable(tw, stderr, name)
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", d.DevEUI, joinEUI, d.Activation, addr,
+				d.MACVersion, d.Class, d.Region, d.Destination, d.Name)
+		},
+	}.run(ctx, args, stdout, stderr)
 }
 
 func runDeviceRm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name = "device rm"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: loraedge device rm --deveui EUI\n\nRemoves a device with its sessions, frame counters, DevNonce history and\ndownlink queue.\n\n"+adminFlagsHelp)
-		fs.PrintDefaults()
-	}
-	var a adminFlags
-	a.register(fs)
-	var devEUI euiFlag
-	fs.Var(&devEUI, "deveui", "DevEUI, 16 hex digits (required)")
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
-	case !devEUI.set:
-		return fail(stderr, name, usagef("--deveui is required"))
-	}
-	api, closeAPI, err := openAdmin(a, false, name, stderr)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	err = api.DeleteDevice(ctx, devEUI.eui)
-	if cerr := closeAPI(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	fmt.Fprintf(stdout, "device %s removed\n", devEUI.eui)
-	return exitOK
+	return removeByEUI{
+		name: "device rm",
+		usage: "usage: loraedge device rm --deveui EUI\n\nRemoves a device with its sessions, frame counters, DevNonce history and\n" +
+			"downlink queue.",
+		flag: "deveui", flagHelp: "DevEUI, 16 hex digits (required)", noun: "device",
+		remove: adminAPI.DeleteDevice,
+	}.run(ctx, args, stdout, stderr)
 }
