@@ -3,8 +3,9 @@
 // certificate, the Basics Station LNS endpoint (cloud/gateway), the uplink
 // pipeline (cloud/uplink: dedup, join, data, MAC), the downlink scheduler
 // (cloud/downlink), the destinations (cloud/route) with the embedded MQTT
-// broker (cloud/broker), and the HTTP API (cloud/api downlinks, cloud/admin
-// gateways, devices and destinations).
+// broker (cloud/broker), the HTTP API (cloud/api downlinks, cloud/admin
+// gateways, devices and destinations), and the CUPS server
+// (cloud/cupsserver, cups.go).
 package cloud
 
 import (
@@ -63,6 +64,7 @@ type Cloud struct {
 	pipeline *uplink.Pipeline // nil when Options.Handler is set
 	apiLn    net.Listener     // nil when the API is off
 	apiSrv   *http.Server
+	cups     cupsPart // the CUPS server (cups.go)
 }
 
 // New opens the store (creating it and its KEK file on first start), loads
@@ -140,6 +142,7 @@ func New(cfg Config, opts Options) (_ *Cloud, err error) {
 		NetIDs:           netIDs,
 		JoinEUIs:         joinEUIs,
 		Logger:           log,
+		OnConnect:        c.onGatewayConnect,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cloud: %w", err)
@@ -148,6 +151,9 @@ func New(cfg Config, opts Options) (_ *Cloud, err error) {
 		return nil, err
 	}
 	if err := c.buildAPI(cfg, log); err != nil {
+		return nil, err
+	}
+	if err := c.buildCUPS(cfg, log, serverCert); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -356,8 +362,10 @@ func (c *Cloud) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	stopCUPS := c.runCUPS(ctx, &wg)
 	err := c.gw.Serve(ctx, c.ln)
 	c.ln = nil // Serve closed it
+	stopCUPS()
 	if c.apiSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = c.apiSrv.Shutdown(sctx) // closes the API listener
@@ -396,6 +404,7 @@ func (c *Cloud) Close() error {
 		closeErr(c.apiLn.Close())
 		c.apiLn = nil
 	}
+	closeErr(c.closeCUPS())
 	if c.apiSrv != nil {
 		_ = admin.RemoveEndpoint(c.cfg.DataDir)
 		c.apiSrv = nil

@@ -33,6 +33,7 @@ type Config struct {
 	MQTT     MQTTConfig     `toml:"mqtt"`
 	API      APIConfig      `toml:"api"`
 	Pipeline PipelineConfig `toml:"pipeline"`
+	CUPS     CUPSConfig     `toml:"cups"` // see cups.go
 }
 
 // GatewaysConfig is the Basics Station LNS endpoint.
@@ -167,6 +168,7 @@ func DefaultConfig() Config {
 			DownlinkAttempts: 3,
 			WebhookQueueMax:  10000,
 		},
+		CUPS: defaultCUPSConfig(),
 	}
 }
 
@@ -246,6 +248,9 @@ func (c Config) Validate() error {
 	p := c.Pipeline
 	if p.DedupWindow <= 0 || p.DownlinkAttempts < 1 || p.WebhookQueueMax < 1 || p.ADRMargin < 0 {
 		errs = append(errs, errors.New("pipeline: dedup_window, downlink_attempts and webhook_queue_max must be positive, adr_margin not negative"))
+	}
+	if err := c.validateCUPS(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -29,15 +29,18 @@ const (
 	bucketDevNonces    = "devnonces"
 	bucketDestinations = "destinations"
 	bucketQueue        = "queue"
+	// CUPS records: bucketCUPS, bucketCUPSKeys, bucketCUPSUpdates and
+	// bucketCUPSData, declared in cups.go.
 )
 
 var allBuckets = [...]string{
 	bucketMeta, bucketGateways, bucketDevices, bucketSessions, bucketDevAddrIndex,
 	bucketDevNonces, bucketDestinations, bucketQueue,
+	bucketCUPS, bucketCUPSKeys, bucketCUPSUpdates, bucketCUPSData,
 }
 
 // sealedBuckets hold records with a sealed part; RotateKEK rewraps them.
-var sealedBuckets = [...]string{bucketDevices, bucketSessions, bucketDestinations}
+var sealedBuckets = [...]string{bucketDevices, bucketSessions, bucketDestinations, bucketCUPS, bucketCUPSKeys}
 
 var (
 	metaKEKID  = []byte("kek-id")
@@ -409,6 +412,7 @@ func checkRecords(tx *bolt.Tx, s *sealer) []error {
 		_, err := decodeNonceState(v)
 		return err
 	})
+	errs = append(errs, checkCUPS(tx, s)...)
 	each(bucketQueue, func(k, v []byte) error {
 		if len(k) != 16 || !hasDevice(k[:8]) {
 			return fmt.Errorf("store: check: queued downlink %x without its device", k)

@@ -6,8 +6,9 @@ import "errors"
 // package returns is prefixed "store:" and wraps at most one of these; test
 // with errors.Is. None of them, nor any wrapped message, ever carries a key.
 var (
-	// ErrNotFound reports that a gateway, device, session, destination or
-	// queued downlink does not exist.
+	// ErrNotFound reports that a gateway, device, session, destination,
+	// queued downlink or CUPS record (state, signing key, update) does not
+	// exist.
 	ErrNotFound = errors.New("store: not found")
 
 	// ErrInvalid reports a record that fails validation (an empty name, an
@@ -15,7 +16,7 @@ var (
 	ErrInvalid = errors.New("store: invalid record")
 
 	// ErrReferenced reports a destination that cannot be deleted because
-	// devices still name it.
+	// devices still name it, or an update that is still a target.
 	ErrReferenced = errors.New("store: still referenced")
 
 	// ErrLocked reports that another process holds the database file open;
@@ -67,6 +68,10 @@ var (
 	// ErrJoinNonceExhausted reports a device whose 24-bit JoinNonce counter
 	// is used up.
 	ErrJoinNonceExhausted = errors.New("store: joinnonce exhausted")
+
+	// ErrExists reports a record that must be new but whose name is taken
+	// (an update-signing key).
+	ErrExists = errors.New("store: already exists")
 
 	// ErrQueueFull reports a device downlink queue holding Options.MaxQueue
 	// items already.

@@ -170,12 +170,15 @@ func (db *DB) ListGateways(ctx context.Context) ([]Gateway, error) {
 	return out, err
 }
 
-// DeleteGateway removes a gateway, or returns ErrNotFound.
+// DeleteGateway removes a gateway with its CUPS state, or returns ErrNotFound.
 func (db *DB) DeleteGateway(ctx context.Context, eui lorawan.EUI64) error {
 	return db.update(ctx, func(tx *bolt.Tx, _ *sealer) error {
 		b := tx.Bucket([]byte(bucketGateways))
 		if b.Get(eui[:]) == nil {
 			return fmt.Errorf("%w: gateway %s", ErrNotFound, eui)
+		}
+		if err := tx.Bucket([]byte(bucketCUPS)).Delete(eui[:]); err != nil { // its CUPS state (cups.go)
+			return err
 		}
 		return b.Delete(eui[:])
 	})

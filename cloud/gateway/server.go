@@ -107,6 +107,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// OnConnect, when set, is called each time a gateway's traffic socket
+	// is established, with the fingerprint (CertFingerprint) of the client
+	// certificate it authenticated with, "" for a token: the proof that
+	// these credentials work, which a credential rotation waits for. It
+	// runs on the connection's goroutine before router_config is sent.
+	OnConnect func(eui lorawan.EUI64, fingerprint string)
 }
 
 // JoinEUIRange is an inclusive range of JoinEUIs.

@@ -127,6 +127,13 @@ func (s *Server) runTraffic(w http.ResponseWriter, r *http.Request, eui lorawan.
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	sess.log.Info("gateway connected", "region", info.Region)
+	if s.opts.OnConnect != nil {
+		fp := ""
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			fp = CertFingerprint(r.TLS.PeerCertificates[0].Raw)
+		}
+		s.opts.OnConnect(eui, fp)
+	}
 
 	conn.SetReadLimit(maxMessageSize)
 	idle := s.opts.IdleTimeout

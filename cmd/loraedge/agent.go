@@ -241,8 +241,9 @@ func checkBackend(backend string) error {
 	switch backend {
 	case "sim":
 	case "sx1302":
+	case "lgwsim":
 	default:
-		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\" or \"sx1302\")", backend)
+		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\", \"sx1302\" or \"lgwsim\")", backend)
 	}
 	return nil
 }
@@ -252,9 +253,12 @@ func newRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agent
 	if err := checkBackend(cfg.Radio.Backend); err != nil {
 		return nil, err
 	}
-	switch cfg.Radio.Backend {
-	case "sx1302":
+	switch {
+	case cfg.Radio.Backend == "sx1302":
 		return newSX1302Radio(cfg, log)
+	case cfg.Radio.Backend == "lgwsim" || cfg.Radio.Backend == "sim" && isSocket(lgwsimDevice(cfg.Radio.Device)):
+		// Station's simulation socket, named or found at the radio device.
+		return newLgwsimRadio(cfg, log)
 	}
 	return newSimRadio(ctx, cfg, log)
 }

@@ -245,7 +245,7 @@ func TestAgentCommandRefusals(t *testing.T) {
 		{"no server uri", []string{"--config", filepath.Join(dir, "nouri.toml")}, exitUsage, "no server URI"},
 		{"unknown key", []string{"--config", filepath.Join(dir, "unknown.toml")}, exitUsage, "unknown keys router"},
 		{"home without station.conf", []string{"--home", dir}, exitUsage, "station.conf"},
-		{"backend not built", []string{"--config", filepath.Join(dir, "lgwsim.toml"), "--data", filepath.Join(dir, "data")}, exitFailure, `radio backend "lgwsim" is not available in this build yet`},
+		{"lgwsim without a socket", []string{"--config", filepath.Join(dir, "lgwsim.toml"), "--data", filepath.Join(dir, "data")}, exitFailure, `radio backend lgwsim: set the radio device`},
 	}
 	// A store another agent holds is refused, not waited for.
 	held, err := agentstore.Open(filepath.Join(dir, "held", agentstore.DefaultDBFile), nil)

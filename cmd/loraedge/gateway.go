@@ -273,6 +273,9 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			"list": {"list the gateways (no token, no token hash)", runGatewayList},
 			"rm":   {"remove a gateway: --eui E", runGatewayRm},
 			"cert": {"issue a client certificate and write a Station home: --eui E --out DIR", runGatewayCert},
+			// CUPS credentials (gatewayrotate.go).
+			"rotate":    {"issue new TC and CUPS credentials, delivered by CUPS: --eui E", runGatewayRotate},
+			"cups-home": {"write a CUPS bootstrap Station home (cups.* only): --eui E --out DIR", runGatewayCUPSHome},
 		}, args, stdout, stderr)
 }
 
@@ -365,76 +368,25 @@ func listFlags(fs *flag.FlagSet, a *adminFlags) *bool {
 }
 
 func runGatewayList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name = "gateway list"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: loraedge gateway list [--json]\n\nLists the gateways; never a token or its hash.\n\n"+adminFlagsHelp)
-		fs.PrintDefaults()
-	}
-	var a adminFlags
-	asJSON := listFlags(fs, &a)
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() > 0 {
-		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
-	}
-	api, closeAPI, err := openAdmin(a, false, name, stderr)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	gs, err := api.ListGateways(ctx)
-	if cerr := closeAPI(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	if *asJSON {
-		return printJSON(stdout, stderr, name, gs)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EUI\tREGION\tSUBBAND\tTOKEN\tPINNED CERTS\tLAST SEEN\tNAME")
-	for _, g := range gs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.EUI, g.Region, orDash(g.SubBand), yesNo(g.TokenAuth),
-			pinned(len(g.CertFingerprints)), timeOrDash(g.LastSeen), g.Name)
-	}
-	return flushTable(tw, stderr, name)
+	return listCommand[admin.Gateway]{
+		name:   "gateway list",
+		usage:  "usage: loraedge gateway list [--json]\n\nLists the gateways; never a token or its hash.",
+		fetch:  adminAPI.ListGateways,
+		header: "EUI\tREGION\tSUBBAND\tTOKEN\tPINNED CERTS\tLAST SEEN\tNAME",
+		row: func(g admin.Gateway) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", g.EUI, g.Region, orDash(g.SubBand), yesNo(g.TokenAuth),
+				pinned(len(g.CertFingerprints)), timeOrDash(g.LastSeen), g.Name)
+		},
+	}.run(ctx, args, stdout, stderr)
 }
 
 func runGatewayRm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const name = "gateway rm"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: loraedge gateway rm --eui EUI\n\nRemoves a gateway; it can no longer connect.\n\n"+adminFlagsHelp)
-		fs.PrintDefaults()
-	}
-	var a adminFlags
-	a.register(fs)
-	var eui euiFlag
-	fs.Var(&eui, "eui", "gateway EUI, 16 hex digits (required)")
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	switch {
-	case fs.NArg() > 0:
-		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
-	case !eui.set:
-		return fail(stderr, name, usagef("--eui is required"))
-	}
-	api, closeAPI, err := openAdmin(a, false, name, stderr)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	err = api.DeleteGateway(ctx, eui.eui)
-	if cerr := closeAPI(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	fmt.Fprintf(stdout, "gateway %s removed\n", eui.eui)
-	return exitOK
+	return removeByEUI{
+		name:  "gateway rm",
+		usage: "usage: loraedge gateway rm --eui EUI\n\nRemoves a gateway; it can no longer connect.",
+		flag:  "eui", flagHelp: "gateway EUI, 16 hex digits (required)", noun: "gateway",
+		remove: adminAPI.DeleteGateway,
+	}.run(ctx, args, stdout, stderr)
 }
 
 // Table helpers shared by the list commands.

@@ -42,9 +42,12 @@ func commands() map[string]command {
 		"kek":         {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
 		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
 		"agent":       {"run the gateway agent, a Basics Station client (agent --config FILE | --home DIR)", runAgent},
+		"sim":         {"run simulated devices for gateways on Station's radio-simulation socket (sim --config FILE)", runSim},
 		"gateway":     {"manage gateways: add, list, rm, cert", runGateway},
 		"device":      {"manage end devices: add, list, rm", runDevice},
 		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},
+		"cups":        {"show and set gateways' CUPS state: status, set", runCUPS},
+		"update":      {"sign updates CUPS sends gateways, and manage signing keys: keygen, sign, list", runUpdate},
 		"watch":       {"print the messages on MQTT topics, e.g. the uplinks a destination receives", runWatch},
 	}
 }
