@@ -6,6 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
 .PHONY: all build run test bench fuzz lint vet fmt clean
+.PHONY: deb image test-packaging
 
 all: build
 
@@ -38,6 +39,19 @@ vet:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+## deb: loraedge-agent .deb packages (amd64, arm64, armhf) in out/deb; see README.md, "Installing".
+deb:
+	GO=$(GO) ./scripts/package.sh deb
+
+## image: the cloud's OCI image (index of linux/amd64 and linux/arm64) in out/image.
+image:
+	GO=$(GO) ./scripts/package.sh image
+
+## test-packaging: builds and checks the .debs and the image; as root it also installs,
+## upgrades and purges loraedge-agent on this machine and runs the image under podman.
+test-packaging:
+	GO=$(GO) ./scripts/test-packaging.sh
 
 clean:
 	rm -rf bin out

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,11 +263,22 @@ func (c *Cloud) buildAPI(cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("cloud: listen for the api: %w", err)
 	}
 	c.apiSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ep := admin.Endpoint{URL: "http://" + c.apiLn.Addr().String(), Token: admin.Secret(token)}
+	ep := admin.Endpoint{URL: "http://" + localAddr(c.apiLn.Addr()), Token: admin.Secret(token)}
 	if err := admin.WriteEndpoint(cfg.DataDir, ep); err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}
 	return nil
+}
+
+// localAddr is how a process on this machine reaches a listener: a
+// wildcard address (0.0.0.0, ::) becomes loopback, which the admin CLI
+// requires for plain HTTP.
+func localAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 // health answers /healthz: the store must answer.
