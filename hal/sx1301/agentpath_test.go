@@ -1,0 +1,371 @@
+package sx1301_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loraedge/loraedge/agent"
+	"github.com/loraedge/loraedge/cloud/gateway"
+	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/sx1301"
+	"github.com/loraedge/loraedge/lorawan"
+	"github.com/loraedge/loraedge/station"
+)
+
+// The whole agent path on the modelled SX1301: the gateway agent drives
+// sx1301.Dev over sx1301test's chip and talks Basics Station to the
+// cloud's real LNS endpoint (cloud/gateway) over mutual-TLS websockets on
+// 127.0.0.1.
+
+const pathWait = 10 * time.Second
+
+var pathGateway = lorawan.EUI64{0x00, 0x16, 0xc0, 0x01, 0xff, 0xfe, 0x00, 0x42}
+
+// pathRegistry is an in-memory gateway.Registry with one gateway.
+type pathRegistry struct{ info gateway.GatewayInfo }
+
+func (r pathRegistry) Gateway(_ context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
+	if eui != r.info.EUI {
+		return gateway.GatewayInfo{}, fmt.Errorf("%w: %s", gateway.ErrUnknownGateway, eui)
+	}
+	return r.info, nil
+}
+
+// pathHandler records what the gateway sends up.
+type pathHandler struct{ ups chan gateway.Uplink }
+
+func (h pathHandler) HandleUplink(_ context.Context, up gateway.Uplink) { h.ups <- up }
+
+// pathLNS is the cloud's gateway endpoint serving on 127.0.0.1.
+type pathLNS struct {
+	srv  *gateway.Server
+	addr string
+	ups  chan gateway.Uplink
+}
+
+func startPathLNS(t *testing.T, ca *pki.CA, info gateway.GatewayInfo) *pathLNS {
+	t.Helper()
+	kp, err := ca.IssueServerCert([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := kp.TLSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &pathLNS{addr: ln.Addr().String(), ups: make(chan gateway.Uplink, 16)}
+	l.srv, err = gateway.New(pathRegistry{info}, pathHandler{l.ups}, gateway.Options{
+		PublicURI:  "wss://" + l.addr,
+		ServerCert: cert,
+		ClientCAs:  ca.Pool(),
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(pathWait):
+			t.Error("Serve did not return")
+		}
+	})
+	return l
+}
+
+// next returns the next message the gateway sent up.
+func (l *pathLNS) next(t *testing.T) station.Message {
+	t.Helper()
+	select {
+	case up := <-l.ups:
+		if up.Gateway != pathGateway {
+			t.Fatalf("uplink from gateway %s, want %s", up.Gateway, pathGateway)
+		}
+		return up.Message
+	case <-time.After(pathWait):
+		t.Fatal("nothing reached the cloud")
+	}
+	return nil
+}
+
+// recordingRadio is the driver with every frame it hands the agent
+// copied to a channel, so that the test can compare the agent's xtime
+// with the driver's counter value.
+type recordingRadio struct {
+	*sx1301.Dev
+	got chan hal.RxPacket
+}
+
+func (r recordingRadio) Receive(ctx context.Context) (hal.RxPacket, error) {
+	p, err := r.Dev.Receive(ctx)
+	if err == nil {
+		r.got <- p
+	}
+	return p, err
+}
+
+// agentStates collects the agent's state changes.
+type agentStates struct{ c chan agent.State }
+
+func (s *agentStates) on(st agent.State) { s.c <- st }
+
+func (s *agentStates) wait(t *testing.T, want agent.State) {
+	t.Helper()
+	deadline := time.After(pathWait)
+	for {
+		select {
+		case got := <-s.c:
+			if got == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("agent never reached %s", want)
+		}
+	}
+}
+
+// drFor returns the uplink data rate of the router_config with sf at 125
+// kHz.
+func drFor(t *testing.T, rc *station.RouterConfig, sf int) int {
+	t.Helper()
+	for i, d := range rc.DRs {
+		if d.SF == sf && d.BW == 125 && !d.DnOnly {
+			return i
+		}
+	}
+	t.Fatalf("router_config has no uplink DR for SF%d/125", sf)
+	return 0
+}
+
+func TestAgentPathOnModel(t *testing.T) {
+	ca, err := pki.NewCA("sx1301 agent path CA", time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := gateway.GatewayInfo{EUI: pathGateway, Region: "EU868"}
+	lns := startPathLNS(t, ca, info)
+	rc, err := gateway.BuildRouterConfig(info, gateway.RouterConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := rc.SX130xConf[0]
+
+	// A gain table whose middle row covers every EU868 downlink power
+	// (16 dBm, 27 dBm in the high-power band): power index 1.
+	lut := []sx1301.TxGain{{RFPower: 2, PAGain: 0, DACGain: 3, MixGain: 8}, {RFPower: 14, PAGain: 2, DACGain: 3, MixGain: 11},
+		{RFPower: 30, PAGain: 3, DACGain: 3, MixGain: 15}}
+	r := newRig(t, nil, nil, func(o *sx1301.Options) { o.TxGainLUT = lut })
+	radio := recordingRadio{Dev: r.dev, got: make(chan hal.RxPacket, 8)}
+
+	kp, err := ca.IssueGatewayCert(pathGateway, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rssiOffset := -166.0
+	txOn := true
+	states := &agentStates{c: make(chan agent.State, 32)}
+	a, err := agent.New(agent.Options{
+		RouterEUI: pathGateway,
+		TC:        agent.Credentials{URI: "wss://" + lns.addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
+		Radio:     radio,
+		Board: station.SX130xConf{Radios: [2]*station.RadioConf{
+			{Type: "SX1257", RSSIOffset: &rssiOffset, TxEnable: &txOn},
+			{Type: "SX1257", RSSIOffset: &rssiOffset},
+		}},
+		OnState: states.on,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(ctx) }()
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case err := <-runDone:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(pathWait):
+				t.Error("Run did not return")
+			}
+		})
+	}
+	defer stop()
+	states.wait(t, agent.StateConnected)
+
+	// router_config applied: radios tuned and locked, IF chains at the
+	// plan's offsets, the multi-SF radio mapping given to the AGC.
+	var radioMask byte
+	for rf, rconf := range plan.Radios {
+		if rconf == nil || !rconf.Enable {
+			continue
+		}
+		st := r.chip.Radio(rf)
+		if want := sx1301.SX125xFreqReg("SX1257", rconf.Freq); st.FreqReg != want || !st.Locked {
+			t.Errorf("radio %d: PLL 0x%06x locked %v, want 0x%06x locked", rf, st.FreqReg, st.Locked, want)
+		}
+	}
+	for i, ch := range plan.MultiSF {
+		if ch == nil || !ch.Enable {
+			continue
+		}
+		radioMask |= byte(ch.Radio&1) << i
+		name := fmt.Sprintf("IF_FREQ_%d", i)
+		if got, _ := r.chip.Reg(name); got != sx1301.IFFreqReg(ch.IF) {
+			t.Errorf("%s = %d, want %d (if %d Hz)", name, got, sx1301.IFFreqReg(ch.IF), ch.IF)
+		}
+	}
+	if agc := r.chip.AGC(); !agc.Done || agc.RadioSelect != radioMask {
+		t.Errorf("AGC radio mapping 0x%02x (done %v), want 0x%02x", agc.RadioSelect, agc.Done, radioMask)
+	}
+	session := a.Stats().Session
+	if session == 0 {
+		t.Fatal("no xtime session after the radio started")
+	}
+
+	// An uplink in the chip's RX FIFO.
+	const chain = 6
+	ch := plan.MultiSF[chain]
+	if ch == nil || !ch.Enable {
+		t.Fatalf("the EU868 plan has no chan_multiSF_%d", chain)
+	}
+	wantFreq := uint32(int64(plan.Radios[ch.Radio].Freq) + int64(ch.IF))
+	phy := []byte{0x80, 0x04, 0x03, 0x02, 0x01, 0x00, 0x2A, 0x00, 0x01, 0x55, 0x66, 0x11, 0x22, 0x33, 0x44}
+	stamp := r.chip.Counter() - 3000 // ended 3 ms ago
+	rec := sx1301.PacketRecord{Status: sx1301.StatusCRCOK, Payload: phy, IFChain: chain, SpreadingFactor: 10, CodingRate: 1,
+		SNR: -22, RSSI: 44, Timestamp: stamp}
+	if err := r.chip.InjectPacket(rec); err != nil {
+		t.Fatal(err)
+	}
+	var got hal.RxPacket
+	select {
+	case got = <-radio.got:
+	case <-time.After(pathWait):
+		t.Fatal("the driver delivered no frame")
+	}
+	up, ok := lns.next(t).(*station.Updf)
+	if !ok {
+		t.Fatal("the first uplink is not an updf")
+	}
+	if phyGot, err := up.PHYPayload(); err != nil || !bytes.Equal(phyGot, phy) {
+		t.Errorf("updf rebuilds % x (%v), want % x", phyGot, err, phy)
+	}
+	if up.Freq != wantFreq {
+		t.Errorf("updf Freq %d, want %d", up.Freq, wantFreq)
+	}
+	if want := drFor(t, rc, 10); up.DR != want {
+		t.Errorf("updf DR %d, want %d (SF10/125)", up.DR, want)
+	}
+	// RSSI: raw + rssi_offset + 35 (multi-SF), truncated as Station does.
+	if want := -math.Trunc(-(44 + rssiOffset + 35)); up.UpInfo.RSSI != want {
+		t.Errorf("updf RSSI %v, want %v", up.UpInfo.RSSI, want)
+	}
+	if want := -22.0 / 4; up.UpInfo.SNR != want {
+		t.Errorf("updf SNR %v, want %v", up.UpInfo.SNR, want)
+	}
+	// xtime: the µs counter of the frame's end, less lgw_receive's
+	// correction, in this session.
+	corr := sx1301.TimestampCorrection(false, hal.BW125, 10, 1, true, len(phy))
+	if got.CountUS != stamp-corr {
+		t.Errorf("driver counter %d, want %d - %d", got.CountUS, stamp, corr)
+	}
+	if want := station.NewXTime(0, session, int64(stamp-corr)); up.UpInfo.XTime != want {
+		t.Errorf("updf xtime 0x%x, want 0x%x", up.UpInfo.XTime, want)
+	}
+
+	// RX1 one second later.
+	devEUI := lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x02}
+	pdu := []byte{0xA0, 0x04, 0x03, 0x02, 0x01, 0x20, 0x05, 0x00, 0x01, 0x02, 0x03, 0x04}
+	rx1DR, rx2DR, rx2Freq, rctx := up.DR, 0, uint32(869_525_000), int64(0)
+	rx1Freq := up.Freq
+	err = lns.srv.Send(context.Background(), pathGateway, &station.Dnmsg{
+		DevEUI: devEUI, DC: station.ClassA, Diid: 31, PDU: pdu, RxDelay: 1,
+		RX1DR: &rx1DR, RX1Freq: &rx1Freq, RX2DR: &rx2DR, RX2Freq: &rx2Freq, XTime: up.UpInfo.XTime, Rctx: &rctx,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(pathWait)
+	for r.chip.TxStatus() != 0x90 {
+		select {
+		case <-deadline:
+			t.Fatalf("the downlink was never scheduled (TX_STATUS 0x%02x)", r.chip.TxStatus())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var tx *station.Dntxed
+	for tx == nil {
+		select {
+		case u := <-lns.ups:
+			d, ok := u.Message.(*station.Dntxed)
+			if !ok {
+				t.Fatalf("%T came up before dntxed", u.Message)
+			}
+			tx = d
+		case <-deadline:
+			t.Fatal("no dntxed")
+		case <-time.After(2 * time.Millisecond):
+			r.clock.Advance(20 * time.Millisecond)
+		}
+	}
+	if tx.Diid != 31 || tx.DevEUI != devEUI || tx.DR != rx1DR || tx.Freq != rx1Freq || tx.XTime != up.UpInfo.XTime.Add(time.Second) {
+		t.Errorf("dntxed %+v, want diid 31, %s, DR %d, %d Hz, xtime 0x%x", tx, devEUI, rx1DR, rx1Freq, up.UpInfo.XTime.Add(time.Second))
+	}
+
+	// The TX header and registers lgw_send would have written.
+	sent := r.chip.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d frames sent, want 1", len(sent))
+	}
+	f := sent[0]
+	h := f.Header
+	at := got.CountUS + 1_000_000
+	delay := sx1301.TxStartDelay(false, hal.BW125)
+	if h.Trigger != at-uint32(delay) || f.StartDelay != delay || f.StartUS != at || f.Immediate {
+		t.Errorf("trigger %d, start delay %d, emission at %d: want count_us - %d = %d, emission at %d",
+			h.Trigger, f.StartDelay, f.StartUS, delay, at-uint32(delay), at)
+	}
+	if want := sx1301.SX125xFreqReg("SX1257", rx1Freq) & 0x3FFFFF; h.FreqReg != want || h.RFChain != 0 {
+		t.Errorf("radio %d PLL 0x%06x, want radio 0 and 0x%06x", h.RFChain, h.FreqReg, want)
+	}
+	if h.SpreadingFactor != 10 || h.Bandwidth != 0 || h.CodingRate != 1 || h.Preamble != 8 || !h.InvertPol || h.CRC ||
+		h.ImplicitHeader || h.FSK || int(h.Size) != len(pdu) {
+		t.Errorf("header %+v, want SF10 125 kHz 4/5, preamble 8, inverted, no CRC", h)
+	}
+	off := testCalOffsets()
+	if h.PowerIndex != 1 || f.GainRow != 11+48+128 || f.OffsetI != off[3] || f.OffsetQ != off[8+3] {
+		t.Errorf("power index %d gain row 0x%02x offsets %d/%d, want row 1 (0x%02x) with radio A's offsets for mixer gain 11",
+			h.PowerIndex, f.GainRow, f.OffsetI, f.OffsetQ, 11+48+128)
+	}
+	if !bytes.Equal(f.Payload, pdu) {
+		t.Errorf("payload % x, want % x", f.Payload, pdu)
+	}
+	stop()
+	if s := a.Stats(); s.Received != 1 || s.Sent != 1 || s.Downlinks != 1 || s.TxDone != 1 || s.Dntxed != 1 {
+		t.Errorf("agent stats %+v, want one frame each way and one dntxed", s)
+	}
+}

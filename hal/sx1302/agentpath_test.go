@@ -1,0 +1,388 @@
+package sx1302_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loraedge/loraedge/agent"
+	"github.com/loraedge/loraedge/cloud/gateway"
+	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/sx1302"
+	"github.com/loraedge/loraedge/lorawan"
+	"github.com/loraedge/loraedge/station"
+)
+
+// The whole agent path on the modelled SX1302: the gateway agent drives
+// sx1302.Dev over sx1302test's chip and talks Basics Station to the
+// cloud's real LNS endpoint (cloud/gateway) over mutual-TLS websockets on
+// 127.0.0.1.
+
+const pathWait = 10 * time.Second
+
+var pathGateway = lorawan.EUI64{0x00, 0x16, 0xc0, 0x01, 0xff, 0xfe, 0x00, 0x42}
+
+// pathRegistry is an in-memory gateway.Registry with one gateway.
+type pathRegistry struct{ info gateway.GatewayInfo }
+
+func (r pathRegistry) Gateway(_ context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
+	if eui != r.info.EUI {
+		return gateway.GatewayInfo{}, fmt.Errorf("%w: %s", gateway.ErrUnknownGateway, eui)
+	}
+	return r.info, nil
+}
+
+// pathHandler records what the gateway sends up.
+type pathHandler struct{ ups chan gateway.Uplink }
+
+func (h pathHandler) HandleUplink(_ context.Context, up gateway.Uplink) { h.ups <- up }
+
+// pathLNS is the cloud's gateway endpoint serving on 127.0.0.1.
+type pathLNS struct {
+	srv  *gateway.Server
+	addr string
+	ups  chan gateway.Uplink
+}
+
+func startPathLNS(t *testing.T, ca *pki.CA, info gateway.GatewayInfo) *pathLNS {
+	t.Helper()
+	kp, err := ca.IssueServerCert([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := kp.TLSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &pathLNS{addr: ln.Addr().String(), ups: make(chan gateway.Uplink, 16)}
+	l.srv, err = gateway.New(pathRegistry{info}, pathHandler{l.ups}, gateway.Options{
+		PublicURI:  "wss://" + l.addr,
+		ServerCert: cert,
+		ClientCAs:  ca.Pool(),
+		Logger:     slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(pathWait):
+			t.Error("Serve did not return")
+		}
+	})
+	return l
+}
+
+// next returns the next message the gateway sent up.
+func (l *pathLNS) next(t *testing.T) station.Message {
+	t.Helper()
+	select {
+	case up := <-l.ups:
+		if up.Gateway != pathGateway {
+			t.Fatalf("uplink from gateway %s, want %s", up.Gateway, pathGateway)
+		}
+		return up.Message
+	case <-time.After(pathWait):
+		t.Fatal("nothing reached the cloud")
+	}
+	return nil
+}
+
+// recordingRadio is the driver with every frame it hands the agent
+// copied to a channel, so that the test can compare the agent's xtime
+// with the driver's counter value.
+type recordingRadio struct {
+	*sx1302.Dev
+	got chan hal.RxPacket
+}
+
+func (r recordingRadio) Receive(ctx context.Context) (hal.RxPacket, error) {
+	p, err := r.Dev.Receive(ctx)
+	if err == nil {
+		r.got <- p
+	}
+	return p, err
+}
+
+// agentStates collects the agent's state changes.
+type agentStates struct{ c chan agent.State }
+
+func (s *agentStates) on(st agent.State) { s.c <- st }
+
+func (s *agentStates) wait(t *testing.T, want agent.State) {
+	t.Helper()
+	deadline := time.After(pathWait)
+	for {
+		select {
+		case got := <-s.c:
+			if got == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("agent never reached %s", want)
+		}
+	}
+}
+
+// drFor returns the uplink data rate of the router_config with sf at 125
+// kHz.
+func drFor(t *testing.T, rc *station.RouterConfig, sf int) int {
+	t.Helper()
+	for i, d := range rc.DRs {
+		if d.SF == sf && d.BW == 125 && !d.DnOnly {
+			return i
+		}
+	}
+	t.Fatalf("router_config has no uplink DR for SF%d/125", sf)
+	return 0
+}
+
+func TestAgentPathOnModel(t *testing.T) {
+	ca, err := pki.NewCA("sx1302 agent path CA", time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := gateway.GatewayInfo{EUI: pathGateway, Region: "EU868"}
+	lns := startPathLNS(t, ca, info)
+	// What the endpoint sends this gateway, computed the same way, gives
+	// the channel plan the radio must end up with.
+	rc, err := gateway.BuildRouterConfig(info, gateway.RouterConfigOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := rc.SX130xConf[0]
+
+	// A gain table whose middle row covers every EU868 downlink power
+	// (16 dBm, 27 dBm in the high-power band): power index 17.
+	lut := []sx1302.TxGain{{RFPower: 2, PwrIdx: 1}, {RFPower: 14, PwrIdx: 17}, {RFPower: 30, PAGain: 1, PwrIdx: 22}}
+	r := newRig(t, nil, func(o *sx1302.Options) { o.TxGainLUT[0] = lut })
+	radio := recordingRadio{Dev: r.dev, got: make(chan hal.RxPacket, 8)}
+
+	kp, err := ca.IssueGatewayCert(pathGateway, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rssiOffset := -215.4
+	txOn := true
+	states := &agentStates{c: make(chan agent.State, 32)}
+	a, err := agent.New(agent.Options{
+		RouterEUI: pathGateway,
+		TC:        agent.Credentials{URI: "wss://" + lns.addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
+		Radio:     radio,
+		Board: station.SX130xConf{Radios: [2]*station.RadioConf{
+			{Type: "SX1250", RSSIOffset: &rssiOffset, TxEnable: &txOn},
+			{Type: "SX1250", RSSIOffset: &rssiOffset},
+		}},
+		OnState: states.on,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(ctx) }()
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case err := <-runDone:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(pathWait):
+				t.Error("Run did not return")
+			}
+		})
+	}
+	defer stop()
+	states.wait(t, agent.StateConnected)
+
+	// router_config applied: the radios are tuned to the plan's centre
+	// frequencies and receiving, the IF chains sit at the plan's offsets.
+	var radioMask int32
+	for rf, rconf := range plan.Radios {
+		if rconf == nil || !rconf.Enable {
+			continue
+		}
+		st := r.chip.Radio(rf)
+		if want := sx1302.SX1250FreqReg(rconf.Freq); st.FreqReg != want || st.Mode != 5 {
+			t.Errorf("radio %d: frequency register 0x%08x mode %d, want 0x%08x in RX (5)", rf, st.FreqReg, st.Mode, want)
+		}
+	}
+	for i, ch := range plan.MultiSF {
+		if ch == nil || !ch.Enable {
+			continue
+		}
+		radioMask |= int32(ch.Radio&1) << i
+		f := sx1302.IFFreqReg(ch.IF)
+		for _, reg := range []struct {
+			name string
+			want int32
+		}{
+			{fmt.Sprintf("RX_TOP_FREQ_%d_MSB_IF_FREQ_%d", i, i), f >> 8 & 0x1F},
+			{fmt.Sprintf("RX_TOP_FREQ_%d_LSB_IF_FREQ_%d", i, i), f & 0xFF},
+		} {
+			got, err := r.chip.Reg(reg.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != reg.want {
+				t.Errorf("%s = %d, want %d (if %d Hz)", reg.name, got, reg.want, ch.IF)
+			}
+		}
+	}
+	if got, _ := r.chip.Reg("RX_TOP_RADIO_SELECT_RADIO_SELECT"); got != radioMask {
+		t.Errorf("RADIO_SELECT = 0x%02x, want 0x%02x", got, radioMask)
+	}
+	session := a.Stats().Session
+	if session == 0 {
+		t.Fatal("no xtime session after the radio started")
+	}
+
+	// An uplink put in the chip's RX buffer.
+	const chain = 2
+	ch := plan.MultiSF[chain]
+	if ch == nil || !ch.Enable {
+		t.Fatalf("the EU868 plan has no chan_multiSF_%d", chain)
+	}
+	wantFreq := uint32(int64(plan.Radios[ch.Radio].Freq) + int64(ch.IF))
+	phy := []byte{0x40, 0x04, 0x03, 0x02, 0x01, 0x80, 0x07, 0x00, 0x0A, 0xDE, 0xAD, 0xBE, 0xEF, 0x11, 0x22, 0x33, 0x44}
+	stamp := r.chip.Counter() - 32*4000 // ended 4 ms ago, in 32 MHz ticks
+	rec := sx1302.PacketRecord{Channel: chain, CRCEnabled: true, CodingRate: 1, SpreadingFactor: 9, ModemID: 4,
+		Payload: phy, SNR: 27, RSSIChan: 120, RSSISignal: 118, Timestamp: stamp, CRC16: sx1302.PayloadCRC(phy)}
+	if err := r.chip.InjectRecord(rec); err != nil {
+		t.Fatal(err)
+	}
+	var got hal.RxPacket
+	select {
+	case got = <-radio.got:
+	case <-time.After(pathWait):
+		t.Fatal("the driver delivered no frame")
+	}
+	up, ok := lns.next(t).(*station.Updf)
+	if !ok {
+		t.Fatal("the first uplink is not an updf")
+	}
+	if phyGot, err := up.PHYPayload(); err != nil || !bytes.Equal(phyGot, phy) {
+		t.Errorf("updf rebuilds % x (%v), want % x", phyGot, err, phy)
+	}
+	if up.Freq != wantFreq {
+		t.Errorf("updf Freq %d, want %d (radio_%d + if %d)", up.Freq, wantFreq, ch.Radio, ch.IF)
+	}
+	if want := drFor(t, rc, 9); up.DR != want {
+		t.Errorf("updf DR %d, want %d (SF9/125)", up.DR, want)
+	}
+	// RSSI: the signal RSSI byte plus the board's rssi_offset, as Station
+	// writes it (truncated toward zero); SNR: the record's quarter dB.
+	if want := -math.Trunc(-(118 + rssiOffset)); up.UpInfo.RSSI != want {
+		t.Errorf("updf RSSI %v, want %v", up.UpInfo.RSSI, want)
+	}
+	if want := 27.0 / 4; up.UpInfo.SNR != want {
+		t.Errorf("updf SNR %v, want %v", up.UpInfo.SNR, want)
+	}
+	// xtime: this session, the driver's widened counter value, which is
+	// the record's 32 MHz stamp in µs less the demodulator delay.
+	wantXT := station.NewXTime(0, session, int64(got.CountUS))
+	if up.UpInfo.XTime != wantXT {
+		t.Errorf("updf xtime 0x%x, want 0x%x (session %d, counter %d)", up.UpInfo.XTime, wantXT, session, got.CountUS)
+	}
+	if d := int32(stamp/32 - got.CountUS); d <= 0 || d > 200_000 {
+		t.Errorf("counter %d µs for a frame stamped %d µs: correction %d µs out of range", got.CountUS, stamp/32, d)
+	}
+
+	// The LNS answers in RX1, one second after the uplink.
+	devEUI := lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x01}
+	pdu := []byte{0x60, 0x04, 0x03, 0x02, 0x01, 0x20, 0x01, 0x00, 0x9A, 0x8B, 0x7C, 0x6D}
+	rx1DR, rx2DR, rx2Freq, rctx := up.DR, 0, uint32(869_525_000), int64(0)
+	rx1Freq := up.Freq
+	err = lns.srv.Send(context.Background(), pathGateway, &station.Dnmsg{
+		DevEUI: devEUI, DC: station.ClassA, Diid: 4242, PDU: pdu, RxDelay: 1,
+		RX1DR: &rx1DR, RX1Freq: &rx1Freq, RX2DR: &rx2DR, RX2Freq: &rx2Freq, XTime: up.UpInfo.XTime, Rctx: &rctx,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The frame is programmed and scheduled; then time passes on the
+	// chip until the frame has been sent and dntxed comes back.
+	deadline := time.After(pathWait)
+	for r.chip.TxState(0) != 0x91 {
+		select {
+		case <-deadline:
+			t.Fatalf("radio A never scheduled the downlink (state 0x%02x)", r.chip.TxState(0))
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var tx *station.Dntxed
+	for tx == nil {
+		select {
+		case u := <-lns.ups:
+			d, ok := u.Message.(*station.Dntxed)
+			if !ok {
+				t.Fatalf("%T came up before dntxed", u.Message)
+			}
+			tx = d
+		case <-deadline:
+			t.Fatal("no dntxed")
+		case <-time.After(2 * time.Millisecond):
+			r.clock.Advance(20 * time.Millisecond)
+		}
+	}
+	at := got.CountUS + 1_000_000
+	if tx.Diid != 4242 || tx.DevEUI != devEUI || tx.DR != rx1DR || tx.Freq != rx1Freq || tx.XTime != up.UpInfo.XTime.Add(time.Second) {
+		t.Errorf("dntxed %+v, want diid 4242, %s, DR %d, %d Hz, xtime 0x%x", tx, devEUI, rx1DR, rx1Freq, up.UpInfo.XTime.Add(time.Second))
+	}
+
+	// The TX registers the driver programmed for it.
+	sent := r.chip.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d frames sent, want 1", len(sent))
+	}
+	f := sent[0]
+	delay := sx1302.TxStartDelay(hal.BW125, 9)
+	if want := at*32 - uint32(delay); f.Trigger != want || f.StartDelay != delay || f.Immediate {
+		t.Errorf("trigger %d start delay %d immediate %v, want trigger count_us·32 - delay = %d, delay %d, timestamped",
+			f.Trigger, f.StartDelay, f.Immediate, want, delay)
+	}
+	if f.StartTick != at*32 {
+		t.Errorf("emission began at tick %d, want %d (uplink + 1 s)", f.StartTick, at*32)
+	}
+	if f.RFChain != 0 || f.FreqReg != sx1302.SX1302FreqReg(rx1Freq) {
+		t.Errorf("radio %d frequency register 0x%06x, want radio 0 and 0x%06x (%d Hz)", f.RFChain, f.FreqReg, sx1302.SX1302FreqReg(rx1Freq), rx1Freq)
+	}
+	if f.SpreadingFactor != 9 || f.Bandwidth != hal.BW125 || f.CodeRate != 1 || f.Preamble != 8 ||
+		!f.InvertPol || f.CRC || f.ImplicitHeader || f.Aborted {
+		t.Errorf("frame settings %+v, want SF9 125 kHz 4/5, preamble 8, inverted, no CRC, explicit header", f)
+	}
+	if f.PowerReg != 17 {
+		t.Errorf("power register %d, want 17 (LUT row 14 dBm)", f.PowerReg)
+	}
+	if !bytes.Equal(f.Payload, pdu) {
+		t.Errorf("payload % x, want % x", f.Payload, pdu)
+	}
+	// Counters are final once Run has returned.
+	stop()
+	if s := a.Stats(); s.Received != 1 || s.Sent != 1 || s.Downlinks != 1 || s.TxDone != 1 || s.Dntxed != 1 {
+		t.Errorf("agent stats %+v, want one frame each way and one dntxed", s)
+	}
+}
