@@ -130,6 +130,10 @@ type Radio struct {
 	// Backend is "sim" (a simulated concentrator in the process), "lgwsim",
 	// "sx1302" or "sx1301".
 	Backend string `toml:"backend"`
+	// BackendChosen records that the TOML file named the backend; only a
+	// backend left at its default may be inferred from a Station home's
+	// station.conf (e.g. its SX1301_conf SPI device).
+	BackendChosen bool `toml:"-"`
 	// Device is the SPI device or the simulator socket; a relative path is
 	// taken from the home directory (as Station does), or from the working
 	// directory without one. A "spi:" or "usb:" prefix is kept.
@@ -294,6 +298,7 @@ func LoadFiles(path, home string) (*Config, error) {
 			}
 			return nil, fmt.Errorf("config: %s: unknown keys %s", path, strings.Join(keys, ", "))
 		}
+		cfg.Radio.BackendChosen = md.IsDefined("radio", "backend")
 	}
 	cfg.Home = home
 	if cfg.Radio.Device != "" {

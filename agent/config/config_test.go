@@ -620,6 +620,7 @@ func TestExampleConfig(t *testing.T) {
 	want.RouterEUI = EUI{0, 0, 0, 0, 0, 0, 0, 1}
 	want.TC.URI = "ws://127.0.0.1:6038"
 	want.Params = map[string]string{}
+	want.Radio.BackendChosen = true // the example names its backend
 	if len(cfg.Radio.Sim.Devices) != 1 {
 		t.Errorf("example has %d simulated devices, want its one sample", len(cfg.Radio.Sim.Devices))
 	}

@@ -121,8 +121,6 @@ func serveAgent(ctx context.Context, cfg *config.Config, log *slog.Logger) error
 	}
 	if cfg.NoCUPS() {
 		log.Info("no CUPS URI: running in NO-CUPS mode")
-	} else {
-		log.Warn("a CUPS URI is configured, but the CUPS client is not in this build yet: going straight to the LNS")
 	}
 	if st := db.SpoolStats(); st.Len > 0 {
 		log.Info("uplinks spooled from an earlier run will be sent after connecting", "spooled", st.Len)
@@ -135,13 +133,21 @@ func serveAgent(ctx context.Context, cfg *config.Config, log *slog.Logger) error
 	defer radio.close()
 
 	opts := agentOptions(cfg, db, radio.conc, log)
+	cupsClient, err := agentCUPS(cfg, db, &opts, log) // agentcups.go; nil in NO-CUPS mode
+	if err != nil {
+		return err
+	}
 	a, err := agent.New(opts)
 	if err != nil {
 		return err
 	}
 	log.Info("agent starting", "router", station.FormatID6(lorawan.EUI64(cfg.RouterEUI)),
 		"backend", cfg.Radio.Backend, "data", cfg.DataDir, "spooled", db.SpoolStats().Len)
-	err = a.Run(ctx)
+	if cupsClient != nil {
+		err = cupsClient.Run(ctx, a.Run)
+	} else {
+		err = a.Run(ctx)
+	}
 	st := db.SpoolStats()
 	log.Info("agent stopped", "spooled", st.Len, "spool_dropped", st.Dropped, "spool_dropped_by_age", st.DroppedByAge)
 	return err
@@ -188,15 +194,14 @@ func agentOptions(cfg *config.Config, db *agentstore.DB, radio hal.Concentrator,
 		},
 		DialTimeout: time.Duration(r.TCTimeout),
 		OnRejected: func(err error) {
-			log.Warn("the LNS keeps refusing this gateway; Station would now ask CUPS, which this build cannot yet", "error", err)
+			log.Warn("the LNS keeps refusing this gateway, and no CUPS is configured to ask for new credentials", "error", err)
 		},
 		Logger: log,
 	}
 }
 
-// loadTC returns the TC credential set the agent connects with: the reg
-// set, or, when there is none, the bak then the boot set (Station would ask
-// CUPS; without a CUPS client the fallback sets are the only way on).
+// loadTC returns the TC credential set the agent connects with in NO-CUPS
+// mode: the reg set, or, when there is none, the bak then the boot set.
 func loadTC(ctx context.Context, db *agentstore.DB) (agent.Credentials, error) {
 	for _, set := range agentstore.Sets() {
 		c, err := db.Credentials(ctx, agentstore.KindTC, set)
@@ -208,7 +213,7 @@ func loadTC(ctx context.Context, db *agentstore.DB) (agent.Credentials, error) {
 		}
 		return agent.Credentials{URI: c.URI, Trust: c.Trust, Cert: c.Cert, Key: c.Key, Token: c.Token}, nil
 	}
-	return agent.Credentials{}, errors.New("no tc credential set with a URI in the store (a CUPS-only setup needs the CUPS client, not in this build yet)")
+	return agent.Credentials{}, errors.New("no tc credential set with a URI in the store")
 }
 
 // storeSpool adapts the agent store's spool to agent.Spool.
@@ -241,6 +246,7 @@ func checkBackend(backend string) error {
 	switch backend {
 	case "sim":
 	case "sx1302":
+	case "sx1301":
 	case "lgwsim":
 	default:
 		return fmt.Errorf("radio backend %q is not available in this build yet (use \"sim\", \"sx1302\" or \"lgwsim\")", backend)
@@ -256,6 +262,9 @@ func newRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agent
 	switch {
 	case cfg.Radio.Backend == "sx1302":
 		return newSX1302Radio(cfg, log)
+	case useSX1301(cfg):
+		// Backend "sx1301", or a Station home's SX1301_conf with an SPI device.
+		return newSX1301Radio(cfg, log)
 	case cfg.Radio.Backend == "lgwsim" || cfg.Radio.Backend == "sim" && isSocket(lgwsimDevice(cfg.Radio.Device)):
 		// Station's simulation socket, named or found at the radio device.
 		return newLgwsimRadio(cfg, log)

@@ -40,8 +40,8 @@ func useSX1301(cfg *config.Config) bool {
 	switch {
 	case cfg.Radio.Backend == "sx1301":
 		return true
-	case cfg.Radio.Backend != "sim" || cfg.Home == "":
-		return false
+	case cfg.Radio.Backend != "sim" || cfg.Radio.BackendChosen || cfg.Home == "":
+		return false // a backend named in the config file is taken as given
 	}
 	// Station's simulation build names its socket like a device
 	// ("spidev"): a socket is the simulator's (lgwsim), not a board.
