@@ -136,11 +136,20 @@ func secMIC(tag *[16]byte) [4]byte {
 // secXORStream writes src XOR ks into dst, word by word: the last step of a
 // decryption whose keystream is already in ks. The caller checks that
 // len(dst) >= len(src); src longer than ks is cut to it (never the case for
-// an FRMPayload).
+// an FRMPayload). dst may be src itself.
 func secXORStream(dst, src []byte, ks *[secMaxCTRBlocks * 16]byte) {
 	le := binary.LittleEndian
 	n := min(len(src), len(ks))
 	dst, src = dst[:n], src[:n]
+	if n >= 8 && n <= 16 {
+		// Two words, the second overlapping the first when n < 16: both
+		// are read before either is written, so dst may be src.
+		a := le.Uint64(src) ^ le.Uint64(ks[:8])
+		b := le.Uint64(src[n-8:]) ^ le.Uint64(ks[n-8:])
+		le.PutUint64(dst, a)
+		le.PutUint64(dst[n-8:], b)
+		return
+	}
 	i := 0
 	for ; i+8 <= n; i += 8 {
 		le.PutUint64(dst[i:i+8], le.Uint64(src[i:i+8])^le.Uint64(ks[i:i+8]))

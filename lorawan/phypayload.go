@@ -244,6 +244,61 @@ func phyErr(format string, args ...any) error {
 // (RFU bits set, Major other than LoRaWANR1) are refused with an error
 // wrapping ErrMalformed; on error p is left zero.
 func (p *PHYPayload) UnmarshalBinary(b []byte) error {
+	// Well-formed data frames, nearly all the traffic, are decoded right
+	// here in one pass that writes every field once. Other types, and every
+	// malformed frame, go the general way, which says what is wrong; both
+	// accept the same data frames and decode them alike.
+	//
+	// MHDR 0x40, 0x60, 0x80 or 0xa0: MType 2 to 5, RFU clear, LoRaWANR1.
+	if len(b) < 12 || len(b) > phyMaxLen || b[0]&0x1f != 0 || b[0]-0x40 > 0x60 {
+		return p.unmarshalReset(b)
+	}
+	m, fc := b[0], b[5]
+	end := len(b) - 4 // end of MACPayload
+	pos := 8 + int(fc&0x0f)
+	// FCtrl bits 6 and 4 by direction: ADRACKReq and ClassB on uplinks
+	// (MTypes 2 and 4), FPending on downlinks, where bit 6 is RFU.
+	up := (^m >> 5 & 1) * 0x50
+	if fc&^up&0x40 != 0 || pos > end || pos < end && pos > 8 && b[pos] == 0 {
+		return p.unmarshalReset(b)
+	}
+	le := binary.LittleEndian
+	p.MHDR = MHDR{MType: MType(m >> 5)}
+	h := &p.FHDR
+	binary.BigEndian.PutUint32(h.DevAddr[:], le.Uint32(b[1:5]))
+	h.FCtrl.ADR = fc&0x80 != 0
+	h.FCtrl.ADRACKReq = fc&up&0x40 != 0
+	h.FCtrl.ACK = fc&0x20 != 0
+	h.FCtrl.FPending = fc&^up&0x10 != 0
+	h.FCtrl.ClassB = fc&up&0x10 != 0
+	h.FCtrl.FOptsLen = fc & 0x0f
+	h.FCnt = le.Uint16(b[6:8])
+	p.JoinRequest = JoinRequestPayload{}
+	p.Rejoin = RejoinRequestPayload{}
+	p.MIC = [4]byte(b[end:])
+	p.JoinAccept, p.Proprietary = nil, nil
+	if pos > 8 {
+		h.FOpts = b[8:pos:pos]
+	} else {
+		h.FOpts = nil
+	}
+	if pos+1 < end {
+		p.FPort, p.FPortPresent, p.FRMPayload = b[pos], true, b[pos+1:end:end]
+	} else {
+		p.FPort, p.FPortPresent, p.FRMPayload = 0, false, nil
+		if pos < end {
+			p.FPort, p.FPortPresent = b[pos], true
+		}
+	}
+	return nil
+}
+
+// unmarshalReset is UnmarshalBinary's general path: reset p, decode, and
+// reset p again on error. It stays out of line so that the data-frame path
+// keeps its arguments in registers.
+//
+//go:noinline
+func (p *PHYPayload) unmarshalReset(b []byte) error {
 	*p = PHYPayload{}
 	if err := p.unmarshal(b); err != nil {
 		*p = PHYPayload{}

@@ -228,106 +228,169 @@ type Scratch struct {
 // a frame that is not a data uplink, a p that does not describe frame, a
 // dst shorter than the payload, or a nil sc or p.
 func (s *Session) OpenUplink(sc *Scratch, frame []byte, p *PHYPayload, fCnt uint32, confFCnt uint16, txDR, txCh uint8, dst []byte) (ok bool, err error) {
-	if sc == nil || p == nil {
-		return false, errors.New("lorawan: open uplink: nil scratch or phypayload")
-	}
 	n := len(frame) - 4 // the bytes the MIC covers
-	if n < secMinDataMsg || n > secMaxMsg || frame[0] != 0x40 && frame[0] != 0x80 {
-		return false, secOpenErr(frame, p, dst)
+	if sc == nil || p == nil || n < secMinDataMsg || n > secMaxMsg {
+		return false, secOpenErr(sc, frame, p, dst)
 	}
-	// The FPort and FRMPayload are read from frame, and p must agree: the
-	// same checks as UnmarshalBinary, and the same payload bytes.
-	pos := 8 + int(frame[5]&0x0f) // after FOpts: FPort, if any
-	var pl []byte
-	if pos < n {
-		pl = frame[pos+1 : n]
+	// l is the payload's length, or -1 without an FPort; it takes nb
+	// keystream blocks (none for -1).
+	l := len(p.FRMPayload)
+	if !p.FPortPresent {
+		l = ^l
 	}
-	if pos > n || pos < n && pos > 8 && frame[pos] == 0 || p.FPortPresent != (pos < n) ||
-		len(p.FRMPayload) != len(pl) || len(pl) > 0 && (&p.FRMPayload[0] != &pl[0] || p.FPort != frame[pos]) ||
-		len(dst) < len(pl) {
-		return false, secOpenErr(frame, p, dst)
-	}
+	nb := min((l+15)>>4, secMaxCTRBlocks)
+	// The blocks come first, and the checks after them: AES loads a block
+	// whole, which the CPU cannot forward from the two word stores that
+	// wrote it; it waits until they reach the cache, so they had better be
+	// early. Until the checks pass only sc is written. B0, B1 and A_i share
+	// bytes 5..14 (Dir 0 for an uplink, DevAddr, FCnt, 0x00); each is
+	// written as two little-endian words (see secPutBlock).
 	le := binary.LittleEndian
-	msg := frame[:n]
 	addr := uint64(le.Uint32(frame[1:5])) // DevAddr as on air, little-endian
-	// Blocks B0, B1 and A_i share bytes 5..14 (Dir 0 for an uplink,
-	// DevAddr, FCnt, 0x00); each is written as two words (see secPutBlock).
 	hi := addr>>16 | uint64(fCnt)<<16
-	aLo := secTagEnc | addr<<48
-	nb := (len(pl) + 15) >> 4
-	for i := range nb {
-		a := sc.ks[i*16 : i*16+16]
-		le.PutUint64(a[:8], aLo)
+	le.PutUint64(sc.ks[:8], secTagEnc|addr<<48) // A_1 even if unused: cheaper than a test
+	le.PutUint64(sc.ks[8:16], hi|1<<56)
+	for i := 1; i < nb; i++ {
+		a := (*[16]byte)(sc.ks[i*16:])
+		le.PutUint64(a[:8], secTagEnc|addr<<48)
 		le.PutUint64(a[8:], hi|uint64(i+1)<<56)
 	}
 	hi |= uint64(n) << 56
-	f := &s.fNwkSInt
-	fx := sc.f.x[:]
+	fx, sx := &sc.f.x, &sc.s.x
 	le.PutUint64(fx[:8], secTagMIC|addr<<48)
 	le.PutUint64(fx[8:], hi)
-	lo, lhi := f.lastWords(msg)
-	le.PutUint64(sc.f.last[:8], lo)
-	le.PutUint64(sc.f.last[8:], lhi)
-	var sk *cmacKey // the second MIC chain, LoRaWAN 1.1
-	sx := sc.s.x[:]
-	if s.version == MACVersion1_1 {
-		sk = &s.sNwkSInt
+	v11 := s.version == MACVersion1_1
+	if v11 {
 		if frame[5]&secFCtrlACK == 0 {
 			confFCnt = 0
 		}
 		le.PutUint64(sx[:8], secTagMIC|uint64(confFCnt)<<8|uint64(txDR)<<24|uint64(txCh)<<32|addr<<48)
 		le.PutUint64(sx[8:], hi)
-		lo, lhi = sk.lastWords(msg)
-		le.PutUint64(sc.s.last[:8], lo)
-		le.PutUint64(sc.s.last[8:], lhi)
 	}
+	// The frame is checked as UnmarshalBinary checks it, and p must be its
+	// decoding: FPort present exactly when the frame has one, the payload
+	// the frame's own bytes (compared by address), the same FPort.
+	pos := 8 + int(frame[5]&0x0f) // after FOpts: FPort, if any
+	if m := frame[0]; m != 0x40 && m != 0x80 || pos > n || n-pos-1 != l ||
+		pos > 8 && pos < n && frame[pos] == 0 || len(dst) < l ||
+		l > 0 && (&p.FRMPayload[0] != &frame[pos+1] || p.FPort != frame[pos]) {
+		return false, secOpenErr(sc, frame, p, dst)
+	}
+	msg := frame[:n]
+
+	// The MIC chains are serial: AES, XOR the next block in, AES, ... The
+	// AES after an XOR waits for the XOR's two word stores to reach the
+	// cache (see above), so work that does not depend on the chain is put
+	// in between to fill the wait: the final block's set-up, a keystream
+	// block. An XOR with nothing to cover goes through subtle.XORBytes,
+	// which stores the block whole, at the price of a call.
+	if !v11 && n <= 32 && nb <= 1 {
+		// Most LoRaWAN 1.0 uplinks: at most one whole block before the
+		// final one and at most one keystream block, straight through.
+		f := &s.fNwkSInt
+		f.block.Encrypt(fx[:], fx[:])
+		var lo, lhi uint64
+		ctr := s.appS
+		if n > 16 {
+			secXORWords(fx, le.Uint64(msg[:8]), le.Uint64(msg[8:16]))
+			lo, lhi = f.lastWords(msg)
+			if frame[pos] == 0 { // FPort 0 (or none: then nb is 0)
+				ctr = s.nwkSEnc
+			}
+			f.block.Encrypt(fx[:], fx[:])
+		} else {
+			lo, lhi = f.lastWords(msg)
+			if frame[pos] == 0 {
+				ctr = s.nwkSEnc
+			}
+		}
+		if nb == 1 {
+			secXORWords(fx, lo, lhi)
+			ctr.Encrypt(sc.ks[:16], sc.ks[:16])
+		} else {
+			le.PutUint64(sc.f.last[:8], lo)
+			le.PutUint64(sc.f.last[8:], lhi)
+			subtle.XORBytes(fx[:], fx[:], sc.f.last[:])
+		}
+		f.block.Encrypt(fx[:], fx[:])
+		if le.Uint32(fx[:4]) != le.Uint32(frame[n:]) {
+			return false, nil
+		}
+		secXORStream(dst, p.FRMPayload, &sc.ks)
+		return true, nil
+	}
+
+	// Longer frames, and LoRaWAN 1.1 with its two chains: the keystream
+	// blocks cover the XORs of the first whole blocks.
 	ctr := s.appS
 	if frame[pos] == 0 { // FPort 0 (or none: then nb is 0)
 		ctr = s.nwkSEnc
 	}
-
-	// The CMAC chains are serial, block after block; the keystream blocks
-	// are independent and are slotted in between, where the CPU overlaps
-	// them with the chains.
-	f.block.Encrypt(fx, fx)
-	if sk != nil {
-		sk.block.Encrypt(sx, sx)
+	lo, lhi := s.fNwkSInt.lastWords(msg)
+	le.PutUint64(sc.f.last[:8], lo)
+	le.PutUint64(sc.f.last[8:], lhi)
+	if v11 {
+		lo, lhi = s.sNwkSInt.lastWords(msg)
+		le.PutUint64(sc.s.last[:8], lo)
+		le.PutUint64(sc.s.last[8:], lhi)
+	}
+	s.fNwkSInt.block.Encrypt(fx[:], fx[:])
+	if v11 {
+		s.sNwkSInt.block.Encrypt(sx[:], sx[:])
 	}
 	i := 0
 	for body := msg[:(n-1)&^15]; len(body) >= 16; body = body[16:] {
 		if i < nb {
+			w0, w1 := le.Uint64(body[:8]), le.Uint64(body[8:16])
+			secXORWords(fx, w0, w1)
+			if v11 {
+				secXORWords(sx, w0, w1)
+			}
 			a := sc.ks[i*16 : i*16+16]
 			ctr.Encrypt(a, a)
 			i++
+		} else {
+			subtle.XORBytes(fx[:], fx[:], body[:16])
+			if v11 {
+				subtle.XORBytes(sx[:], sx[:], body[:16])
+			}
 		}
-		subtle.XORBytes(fx, fx, body[:16])
-		f.block.Encrypt(fx, fx)
-		if sk != nil {
-			subtle.XORBytes(sx, sx, body[:16])
-			sk.block.Encrypt(sx, sx)
+		s.fNwkSInt.block.Encrypt(fx[:], fx[:])
+		if v11 {
+			s.sNwkSInt.block.Encrypt(sx[:], sx[:])
 		}
 	}
 	for ; i < nb; i++ {
 		a := sc.ks[i*16 : i*16+16]
 		ctr.Encrypt(a, a)
 	}
-	subtle.XORBytes(fx, fx, sc.f.last[:])
-	f.block.Encrypt(fx, fx)
-	mic := le.Uint32(fx)
-	if sk != nil {
-		subtle.XORBytes(sx, sx, sc.s.last[:])
-		sk.block.Encrypt(sx, sx)
-		mic = mic<<16 | le.Uint32(sx)&0xffff // cmacS[0:2] | cmacF[0:2]
+	subtle.XORBytes(fx[:], fx[:], sc.f.last[:])
+	s.fNwkSInt.block.Encrypt(fx[:], fx[:])
+	mic := le.Uint32(fx[:4])
+	if v11 {
+		subtle.XORBytes(sx[:], sx[:], sc.s.last[:])
+		s.sNwkSInt.block.Encrypt(sx[:], sx[:])
+		mic = mic<<16 | le.Uint32(sx[:4])&0xffff // cmacS[0:2] | cmacF[0:2]
 	}
 	if mic != le.Uint32(frame[n:]) {
 		return false, nil
 	}
-	secXORStream(dst, pl, &sc.ks)
+	secXORStream(dst, p.FRMPayload, &sc.ks)
 	return true, nil
 }
 
+// secXORWords XORs the little-endian words lo, hi into the block x.
+func secXORWords(x *[16]byte, lo, hi uint64) {
+	le := binary.LittleEndian
+	le.PutUint64(x[:8], le.Uint64(x[:8])^lo)
+	le.PutUint64(x[8:], le.Uint64(x[8:])^hi)
+}
+
 // secOpenErr says why OpenUplink refused its arguments.
-func secOpenErr(frame []byte, p *PHYPayload, dst []byte) error {
+func secOpenErr(sc *Scratch, frame []byte, p *PHYPayload, dst []byte) error {
+	if sc == nil || p == nil {
+		return errors.New("lorawan: open uplink: nil scratch or phypayload")
+	}
 	n := len(frame) - 4
 	if n < secMinDataMsg || n > secMaxMsg {
 		return secErr("open uplink: frame of %d bytes, want %d to %d", len(frame), secMinDataMsg+4, secMaxMsg+4)
