@@ -438,7 +438,11 @@ func (c *Cloud) Close() error {
 		c.queue = nil
 	}
 	if c.broker != nil {
-		closeErr(c.broker.Close())
+		if err := c.broker.Close(); errors.Is(err, broker.ErrCloseTimeout) {
+			c.log.Warn("embedded mqtt broker did not stop in time; it ends with the process", "err", err)
+		} else {
+			closeErr(err)
+		}
 		c.broker = nil
 	}
 	if c.db != nil {

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -125,13 +126,31 @@ func (b *Broker) Close() error {
 	if b.server == nil {
 		return nil
 	}
-	err := b.server.Close()
+	srv := b.server
 	b.server = nil
-	if err != nil {
-		return fmt.Errorf("broker: close: %w", err)
+	// mochi-mqtt v2.7.9 can deadlock in Close when a client disconnects at
+	// the same moment (Clients.GetByListener takes its read lock twice;
+	// upstream mochi-mqtt/server#488). Bound the wait so the cloud still
+	// stops; the stuck goroutine ends with the process.
+	done := make(chan error, 1)
+	go func() { done <- srv.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("broker: close: %w", err)
+		}
+		return nil
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("broker: close: %w after %v (mochi-mqtt shutdown deadlock, upstream #488)", ErrCloseTimeout, closeTimeout)
 	}
-	return nil
 }
+
+// closeTimeout bounds Close (see ErrCloseTimeout).
+const closeTimeout = 5 * time.Second
+
+// ErrCloseTimeout is returned by Close when the embedded broker did not
+// stop in time; its listener may stay open until the process exits.
+var ErrCloseTimeout = errors.New("broker: close timed out")
 
 // checkLoopback accepts host:port where host is a loopback IP or "localhost".
 func checkLoopback(addr string) error {
