@@ -188,6 +188,15 @@ func samePublicKey(cert *x509.Certificate, s crypto.Signer) bool {
 	return false
 }
 
+// TLSConfig is the client TLS configuration Station uses with this set
+// (see tlsConfig); the CUPS client shares it for its HTTPS requests.
+func (c Credentials) TLSConfig(host string) (*tls.Config, error) { return c.tlsConfig(host) }
+
+// AuthHeader returns the set's token header lines (Token, or a Key without
+// a Cert) as an HTTP header, empty when the set authenticates by
+// certificate or not at all. Errors never quote the token.
+func (c Credentials) AuthHeader() (http.Header, error) { return parseToken(c.tokenText()) }
+
 // tlsConfig builds the client TLS configuration Station would use for the
 // set: the server certificate must chain to Trust and name host in its
 // subject CN or a DNS SAN (mbedTLS does not look at IP SANs; an IP SAN is
