@@ -2,8 +2,6 @@ package cupsserver
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,9 +14,9 @@ import (
 // Reasons a request is refused, as they appear in log lines (key "reason").
 const (
 	reasonNoCredentials = "no client certificate and no token"
-	reasonUnknownCA     = "client certificate not signed by the gateway CA"
-	reasonExpired       = "client certificate expired or not yet valid"
-	reasonBadCert       = "client certificate invalid"
+	reasonUnknownCA     = pki.ReasonUnknownCA
+	reasonExpired       = pki.ReasonExpired
+	reasonBadCert       = pki.ReasonBadCert
 	reasonNoEUI         = "client certificate names no gateway EUI"
 	reasonOtherGateway  = "router in the request is not the gateway the certificate names"
 	reasonUnknownGW     = "unknown gateway"
@@ -75,31 +73,12 @@ func (s *Server) verifyClientCert(cs tls.ConnectionState, remote string) error {
 	if len(cs.PeerCertificates) == 0 {
 		return nil
 	}
-	leaf := cs.PeerCertificates[0]
-	inter := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	_, err := leaf.Verify(x509.VerifyOptions{
-		Roots:         s.opts.ClientCAs,
-		Intermediates: inter,
-		CurrentTime:   s.opts.Now(),
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
+	reason, err := pki.VerifyClientChain(cs.PeerCertificates, s.opts.ClientCAs, s.opts.Now())
 	if err == nil {
 		return nil
 	}
-	reason := reasonBadCert
-	var invalid x509.CertificateInvalidError
-	var unknown x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &unknown):
-		reason = reasonUnknownCA
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		reason = reasonExpired
-	}
 	s.log.Warn("cups request refused", "stage", "tls handshake", "remote", remote, "reason", reason,
-		"subject", leaf.Subject.CommonName, "error", err)
+		"subject", cs.PeerCertificates[0].Subject.CommonName, "error", err)
 	return fmt.Errorf("cupsserver: %s: %w", reason, err)
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,9 +20,9 @@ import (
 // Reasons a gateway is refused, as they appear in log lines (key "reason").
 const (
 	reasonNoCredentials = "no client certificate and no token"
-	reasonUnknownCA     = "client certificate not signed by the gateway CA"
-	reasonExpired       = "client certificate expired or not yet valid"
-	reasonBadCert       = "client certificate invalid"
+	reasonUnknownCA     = pki.ReasonUnknownCA
+	reasonExpired       = pki.ReasonExpired
+	reasonBadCert       = pki.ReasonBadCert
 	reasonNoEUI         = "client certificate names no gateway EUI"
 	reasonOtherGateway  = "client certificate names another gateway"
 	reasonUnknownGW     = "unknown gateway"
@@ -101,31 +100,12 @@ func (s *Server) verifyClientCert(cs tls.ConnectionState, remote string) error {
 	if len(cs.PeerCertificates) == 0 {
 		return nil
 	}
-	leaf := cs.PeerCertificates[0]
-	inter := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	_, err := leaf.Verify(x509.VerifyOptions{
-		Roots:         s.opts.ClientCAs,
-		Intermediates: inter,
-		CurrentTime:   s.now(),
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
+	reason, err := pki.VerifyClientChain(cs.PeerCertificates, s.opts.ClientCAs, s.now())
 	if err == nil {
 		return nil
 	}
-	reason := reasonBadCert
-	var invalid x509.CertificateInvalidError
-	var unknown x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &unknown):
-		reason = reasonUnknownCA
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		reason = reasonExpired
-	}
 	s.log.Warn("gateway refused", "stage", "tls handshake", "remote", remote, "reason", reason,
-		"subject", leaf.Subject.CommonName, "error", err)
+		"subject", cs.PeerCertificates[0].Subject.CommonName, "error", err)
 	return fmt.Errorf("gateway: %s: %w", reason, err)
 }
 
