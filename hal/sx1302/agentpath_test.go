@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/loraedge/loraedge/internal/pathtest"
 	"log/slog"
 	"math"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -25,136 +25,9 @@ import (
 // cloud's real LNS endpoint (cloud/gateway) over mutual-TLS websockets on
 // 127.0.0.1.
 
-const pathWait = 10 * time.Second
+const pathWait = pathtest.Wait
 
-var pathGateway = lorawan.EUI64{0x00, 0x16, 0xc0, 0x01, 0xff, 0xfe, 0x00, 0x42}
-
-// pathRegistry is an in-memory gateway.Registry with one gateway.
-type pathRegistry struct{ info gateway.GatewayInfo }
-
-func (r pathRegistry) Gateway(_ context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
-	if eui != r.info.EUI {
-		return gateway.GatewayInfo{}, fmt.Errorf("%w: %s", gateway.ErrUnknownGateway, eui)
-	}
-	return r.info, nil
-}
-
-// pathHandler records what the gateway sends up.
-type pathHandler struct{ ups chan gateway.Uplink }
-
-func (h pathHandler) HandleUplink(_ context.Context, up gateway.Uplink) { h.ups <- up }
-
-// pathLNS is the cloud's gateway endpoint serving on 127.0.0.1.
-type pathLNS struct {
-	srv  *gateway.Server
-	addr string
-	ups  chan gateway.Uplink
-}
-
-func startPathLNS(t *testing.T, ca *pki.CA, info gateway.GatewayInfo) *pathLNS {
-	t.Helper()
-	kp, err := ca.IssueServerCert([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := kp.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &pathLNS{addr: ln.Addr().String(), ups: make(chan gateway.Uplink, 16)}
-	l.srv, err = gateway.New(pathRegistry{info}, pathHandler{l.ups}, gateway.Options{
-		PublicURI:  "wss://" + l.addr,
-		ServerCert: cert,
-		ClientCAs:  ca.Pool(),
-		Logger:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(pathWait):
-			t.Error("Serve did not return")
-		}
-	})
-	return l
-}
-
-// next returns the next message the gateway sent up.
-func (l *pathLNS) next(t *testing.T) station.Message {
-	t.Helper()
-	select {
-	case up := <-l.ups:
-		if up.Gateway != pathGateway {
-			t.Fatalf("uplink from gateway %s, want %s", up.Gateway, pathGateway)
-		}
-		return up.Message
-	case <-time.After(pathWait):
-		t.Fatal("nothing reached the cloud")
-	}
-	return nil
-}
-
-// recordingRadio is the driver with every frame it hands the agent
-// copied to a channel, so that the test can compare the agent's xtime
-// with the driver's counter value.
-type recordingRadio struct {
-	*sx1302.Dev
-	got chan hal.RxPacket
-}
-
-func (r recordingRadio) Receive(ctx context.Context) (hal.RxPacket, error) {
-	p, err := r.Dev.Receive(ctx)
-	if err == nil {
-		r.got <- p
-	}
-	return p, err
-}
-
-// agentStates collects the agent's state changes.
-type agentStates struct{ c chan agent.State }
-
-func (s *agentStates) on(st agent.State) { s.c <- st }
-
-func (s *agentStates) wait(t *testing.T, want agent.State) {
-	t.Helper()
-	deadline := time.After(pathWait)
-	for {
-		select {
-		case got := <-s.c:
-			if got == want {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("agent never reached %s", want)
-		}
-	}
-}
-
-// drFor returns the uplink data rate of the router_config with sf at 125
-// kHz.
-func drFor(t *testing.T, rc *station.RouterConfig, sf int) int {
-	t.Helper()
-	for i, d := range rc.DRs {
-		if d.SF == sf && d.BW == 125 && !d.DnOnly {
-			return i
-		}
-	}
-	t.Fatalf("router_config has no uplink DR for SF%d/125", sf)
-	return 0
-}
+var pathGateway = pathtest.Gateway
 
 func TestAgentPathOnModel(t *testing.T) {
 	ca, err := pki.NewCA("sx1302 agent path CA", time.Now().Add(-time.Hour), 24*time.Hour)
@@ -162,7 +35,7 @@ func TestAgentPathOnModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := gateway.GatewayInfo{EUI: pathGateway, Region: "EU868"}
-	lns := startPathLNS(t, ca, info)
+	lns := pathtest.StartLNS(t, ca, info)
 	// What the endpoint sends this gateway, computed the same way, gives
 	// the channel plan the radio must end up with.
 	rc, err := gateway.BuildRouterConfig(info, gateway.RouterConfigOptions{})
@@ -175,7 +48,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	// (16 dBm, 27 dBm in the high-power band): power index 17.
 	lut := []sx1302.TxGain{{RFPower: 2, PwrIdx: 1}, {RFPower: 14, PwrIdx: 17}, {RFPower: 30, PAGain: 1, PwrIdx: 22}}
 	r := newRig(t, nil, func(o *sx1302.Options) { o.TxGainLUT[0] = lut })
-	radio := recordingRadio{Dev: r.dev, got: make(chan hal.RxPacket, 8)}
+	radio := pathtest.Recorder{Concentrator: r.dev, Got: make(chan hal.RxPacket, 8)}
 
 	kp, err := ca.IssueGatewayCert(pathGateway, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil {
@@ -183,16 +56,16 @@ func TestAgentPathOnModel(t *testing.T) {
 	}
 	rssiOffset := -215.4
 	txOn := true
-	states := &agentStates{c: make(chan agent.State, 32)}
+	states := &pathtest.States{C: make(chan agent.State, 32)}
 	a, err := agent.New(agent.Options{
 		RouterEUI: pathGateway,
-		TC:        agent.Credentials{URI: "wss://" + lns.addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
+		TC:        agent.Credentials{URI: "wss://" + lns.Addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
 		Radio:     radio,
 		Board: station.SX130xConf{Radios: [2]*station.RadioConf{
 			{Type: "SX1250", RSSIOffset: &rssiOffset, TxEnable: &txOn},
 			{Type: "SX1250", RSSIOffset: &rssiOffset},
 		}},
-		OnState: states.on,
+		OnState: states.On,
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -216,7 +89,7 @@ func TestAgentPathOnModel(t *testing.T) {
 		})
 	}
 	defer stop()
-	states.wait(t, agent.StateConnected)
+	states.Wait(t, agent.StateConnected)
 
 	// router_config applied: the radios are tuned to the plan's centre
 	// frequencies and receiving, the IF chains sit at the plan's offsets.
@@ -276,11 +149,11 @@ func TestAgentPathOnModel(t *testing.T) {
 	}
 	var got hal.RxPacket
 	select {
-	case got = <-radio.got:
+	case got = <-radio.Got:
 	case <-time.After(pathWait):
 		t.Fatal("the driver delivered no frame")
 	}
-	up, ok := lns.next(t).(*station.Updf)
+	up, ok := lns.Next(t).(*station.Updf)
 	if !ok {
 		t.Fatal("the first uplink is not an updf")
 	}
@@ -290,7 +163,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	if up.Freq != wantFreq {
 		t.Errorf("updf Freq %d, want %d (radio_%d + if %d)", up.Freq, wantFreq, ch.Radio, ch.IF)
 	}
-	if want := drFor(t, rc, 9); up.DR != want {
+	if want := pathtest.DRFor(t, rc, 9); up.DR != want {
 		t.Errorf("updf DR %d, want %d (SF9/125)", up.DR, want)
 	}
 	// RSSI: the signal RSSI byte plus the board's rssi_offset, as Station
@@ -316,7 +189,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	pdu := []byte{0x60, 0x04, 0x03, 0x02, 0x01, 0x20, 0x01, 0x00, 0x9A, 0x8B, 0x7C, 0x6D}
 	rx1DR, rx2DR, rx2Freq, rctx := up.DR, 0, uint32(869_525_000), int64(0)
 	rx1Freq := up.Freq
-	err = lns.srv.Send(context.Background(), pathGateway, &station.Dnmsg{
+	err = lns.Srv.Send(context.Background(), pathGateway, &station.Dnmsg{
 		DevEUI: devEUI, DC: station.ClassA, Diid: 4242, PDU: pdu, RxDelay: 1,
 		RX1DR: &rx1DR, RX1Freq: &rx1Freq, RX2DR: &rx2DR, RX2Freq: &rx2Freq, XTime: up.UpInfo.XTime, Rctx: &rctx,
 	})
@@ -336,7 +209,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	var tx *station.Dntxed
 	for tx == nil {
 		select {
-		case u := <-lns.ups:
+		case u := <-lns.Ups:
 			d, ok := u.Message.(*station.Dntxed)
 			if !ok {
 				t.Fatalf("%T came up before dntxed", u.Message)
