@@ -245,7 +245,7 @@ func runResource(ctx context.Context, name, help string, subs map[string]command
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "usage: loraedge %s COMMAND [flags]\n\n%s\n\ncommands:\n", name, help)
 		for _, s := range sortedKeys(subs) {
-			fmt.Fprintf(w, "  %-6s %s\n", s, subs[s].summary)
+			fmt.Fprintf(w, "  %-10s %s\n", s, subs[s].summary)
 		}
 		fmt.Fprintf(w, "\nloraedge %s COMMAND -h shows the flags of a command.\n", name)
 	}

@@ -43,7 +43,7 @@ func commands() map[string]command {
 		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
 		"agent":       {"run the gateway agent, a Basics Station client (agent --config FILE | --home DIR)", runAgent},
 		"sim":         {"run simulated devices for gateways on Station's radio-simulation socket (sim --config FILE)", runSim},
-		"gateway":     {"manage gateways: add, list, rm, cert", runGateway},
+		"gateway":     {"manage gateways: add, list, rm, cert, rotate, cups-home", runGateway},
 		"device":      {"manage end devices: add, list, rm", runDevice},
 		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},
 		"cups":        {"show and set gateways' CUPS state: status, set", runCUPS},
