@@ -233,17 +233,9 @@ func (r *RxRecord) Packet() (hal.RxPacket, error) {
 	}
 	switch r.Modulation {
 	case ModLoRa:
-		sf, ok := sfFromDatarate(r.Datarate)
-		if !ok {
-			return p, fmt.Errorf("%w: rx: lora datarate 0x%x is not one spreading factor", ErrMalformed, r.Datarate)
-		}
-		bw, ok := bwFromCode(r.Bandwidth)
-		if !ok {
-			return p, fmt.Errorf("%w: rx: lora bandwidth code 0x%02x", ErrMalformed, r.Bandwidth)
-		}
-		cr, ok := crFromCode(r.Coderate)
-		if !ok {
-			return p, fmt.Errorf("%w: rx: coderate code 0x%02x", ErrMalformed, r.Coderate)
+		sf, bw, cr, err := decodeLoRa("rx", r.Datarate, r.Bandwidth, r.Coderate, false)
+		if err != nil {
+			return p, err
 		}
 		p.Modulation, p.SpreadingFactor, p.Bandwidth, p.CodeRate = hal.ModulationLoRa, sf, bw, cr
 	case ModFSK:
@@ -474,17 +466,9 @@ func (r *TxRecord) Packet() (hal.TxPacket, error) {
 	}
 	switch r.Modulation {
 	case ModLoRa:
-		sf, ok := sfFromDatarate(r.Datarate)
-		if !ok {
-			return p, fmt.Errorf("%w: tx: lora datarate 0x%x is not one spreading factor", ErrMalformed, r.Datarate)
-		}
-		bw, ok := bwFromCode(r.Bandwidth)
-		if !ok {
-			return p, fmt.Errorf("%w: tx: lora bandwidth code 0x%02x", ErrMalformed, r.Bandwidth)
-		}
-		cr, ok := crFromCode(r.Coderate)
-		if !ok || cr == 0 {
-			return p, fmt.Errorf("%w: tx: coderate code 0x%02x", ErrMalformed, r.Coderate)
+		sf, bw, cr, err := decodeLoRa("tx", r.Datarate, r.Bandwidth, r.Coderate, true)
+		if err != nil {
+			return p, err
 		}
 		p.Modulation, p.SpreadingFactor, p.Bandwidth, p.CodeRate = hal.ModulationLoRa, sf, bw, cr
 	case ModFSK:
@@ -574,6 +558,25 @@ func b2u(v bool) uint8 {
 }
 
 // sfFromDatarate maps a DR_LORA_SFn bit to its spreading factor.
+// decodeLoRa reads the LoRa fields of a record (dir "rx" or "tx" names it
+// in errors): one spreading factor, a bandwidth and a coding rate, which a
+// transmission must set (needCR) while a reception may report as unknown.
+func decodeLoRa(dir string, datarate uint32, bwCode, crCode uint8, needCR bool) (int, uint32, hal.CodeRate, error) {
+	sf, ok := sfFromDatarate(datarate)
+	if !ok {
+		return 0, 0, 0, fmt.Errorf("%w: %s: lora datarate 0x%x is not one spreading factor", ErrMalformed, dir, datarate)
+	}
+	bw, ok := bwFromCode(bwCode)
+	if !ok {
+		return 0, 0, 0, fmt.Errorf("%w: %s: lora bandwidth code 0x%02x", ErrMalformed, dir, bwCode)
+	}
+	cr, ok := crFromCode(crCode)
+	if !ok || needCR && cr == 0 {
+		return 0, 0, 0, fmt.Errorf("%w: %s: coderate code 0x%02x", ErrMalformed, dir, crCode)
+	}
+	return sf, bw, cr, nil
+}
+
 func sfFromDatarate(dr uint32) (int, bool) {
 	for sf := 7; sf <= 12; sf++ {
 		if dr == DRLoRaSF7<<(sf-7) {
