@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"github.com/loraedge/loraedge/internal/logtest"
 	"math"
 	"net"
 	"net/http"
@@ -41,111 +41,25 @@ func (c vclock) AfterFunc(d time.Duration, f func()) agent.Timer {
 	return c.VirtualClock.AfterFunc(d, f)
 }
 
-// logSink keeps every log record and signals each one.
-type logSink struct {
-	mu      sync.Mutex
-	records []slog.Record
-	notify  chan struct{}
-	attrs   []slog.Attr
-	parent  *logSink
-}
+// logSink keeps every log record (logtest.Sink) with the waits these
+// tests use: attributes matched as substrings.
+type logSink struct{ *logtest.Sink }
 
-func newLogSink() *logSink { return &logSink{notify: make(chan struct{}, 1)} }
-
-func (l *logSink) root() *logSink {
-	if l.parent != nil {
-		return l.parent.root()
-	}
-	return l
-}
-
-func (l *logSink) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *logSink) Handle(_ context.Context, r slog.Record) error {
-	r = r.Clone()
-	r.AddAttrs(l.attrs...)
-	root := l.root()
-	root.mu.Lock()
-	root.records = append(root.records, r)
-	root.mu.Unlock()
-	select {
-	case root.notify <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (l *logSink) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logSink{parent: l, attrs: append(append([]slog.Attr(nil), l.attrs...), as...)}
-}
-
-func (l *logSink) WithGroup(string) slog.Handler { return l }
-
-func recordAttrs(r slog.Record) map[string]string {
-	m := map[string]string{}
-	r.Attrs(func(a slog.Attr) bool {
-		m[a.Key] = a.Value.String()
-		return true
-	})
-	return m
-}
+func newLogSink() *logSink { return &logSink{logtest.New()} }
 
 // wait waits for a record whose message is msg and whose attributes
-// contain each of attrs (values matched as substrings), logged after the
-// first skip records; it returns the number of records seen so far, to
-// chain waits.
+// contain each of attrs (values matched as substrings); it returns the
+// number of records seen so far.
 func (l *logSink) wait(t *testing.T, msg string, attrs map[string]string) int {
 	t.Helper()
-	deadline := time.After(waitTimeout)
-	seen := 0
-	for {
-		l.mu.Lock()
-		recs := append([]slog.Record(nil), l.records[seen:]...)
-		l.mu.Unlock()
-		for _, r := range recs {
-			seen++
-			if r.Message != msg {
-				continue
-			}
-			got := recordAttrs(r)
-			ok := true
-			for k, v := range attrs {
-				ok = ok && strings.Contains(got[k], v)
-			}
-			if ok {
-				return seen
-			}
-		}
-		select {
-		case <-l.notify:
-		case <-deadline:
-			t.Fatalf("no log %q with %v; logged:\n%s", msg, attrs, l.text())
-		}
-	}
+	_, seen := l.Wait(t, waitTimeout, msg, attrs, strings.Contains)
+	return seen
 }
 
 // count returns how many records have message msg.
-func (l *logSink) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, r := range l.records {
-		if r.Message == msg {
-			n++
-		}
-	}
-	return n
-}
+func (l *logSink) count(msg string) int { return l.Count(msg) }
 
-func (l *logSink) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, r := range l.records {
-		fmt.Fprintf(&b, "%s %s %v\n", r.Level, r.Message, recordAttrs(r))
-	}
-	return b.String()
-}
+func (l *logSink) text() string { return l.Text() }
 
 // world is a simulated radio side on a virtual clock.
 type world struct {

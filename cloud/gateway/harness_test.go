@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/loraedge/loraedge/internal/logtest"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,103 +48,21 @@ type chanHandler struct{ c chan Uplink }
 
 func (h chanHandler) HandleUplink(_ context.Context, up Uplink) { h.c <- up }
 
-// logSink is a slog.Handler that keeps every record and signals each one.
-type logSink struct {
-	mu      sync.Mutex
-	records []slog.Record
-	notify  chan struct{}
-	attrs   []slog.Attr
-	parent  *logSink
-}
+// logSink keeps every log record (logtest.Sink) with the wait these tests
+// use: attributes matched exactly.
+type logSink struct{ *logtest.Sink }
 
-func newLogSink() *logSink { return &logSink{notify: make(chan struct{}, 1)} }
-
-func (l *logSink) root() *logSink {
-	if l.parent != nil {
-		return l.parent.root()
-	}
-	return l
-}
-
-func (l *logSink) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *logSink) Handle(_ context.Context, r slog.Record) error {
-	r = r.Clone()
-	r.AddAttrs(l.attrs...)
-	root := l.root()
-	root.mu.Lock()
-	root.records = append(root.records, r)
-	root.mu.Unlock()
-	select {
-	case root.notify <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (l *logSink) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logSink{parent: l, attrs: append(append([]slog.Attr(nil), l.attrs...), as...)}
-}
-
-func (l *logSink) WithGroup(string) slog.Handler { return l }
-
-// recordAttrs flattens a record's attributes to strings.
-func recordAttrs(r slog.Record) map[string]string {
-	m := map[string]string{}
-	r.Attrs(func(a slog.Attr) bool {
-		m[a.Key] = a.Value.String()
-		return true
-	})
-	return m
-}
+func newLogSink() *logSink { return &logSink{logtest.New()} }
 
 // waitLog waits until a record with msg and the given attributes is logged.
 func (l *logSink) waitLog(t *testing.T, msg string, attrs map[string]string) slog.Record {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	seen := 0
-	for {
-		l.mu.Lock()
-		recs := append([]slog.Record(nil), l.records[seen:]...)
-		l.mu.Unlock()
-		for _, r := range recs {
-			seen++
-			if r.Message != msg {
-				continue
-			}
-			got := recordAttrs(r)
-			match := true
-			for k, v := range attrs {
-				match = match && got[k] == v
-			}
-			if match {
-				return r
-			}
-		}
-		select {
-		case <-l.notify:
-		case <-deadline:
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			var all []string
-			for _, r := range l.records {
-				all = append(all, fmt.Sprintf("%s %v", r.Message, recordAttrs(r)))
-			}
-			t.Fatalf("no log %q with %v; logged:\n%s", msg, attrs, strings.Join(all, "\n"))
-		}
-	}
+	r, _ := l.Wait(t, 5*time.Second, msg, attrs, func(got, want string) bool { return got == want })
+	return r
 }
 
 // everything logged, as text, for checks that something is never logged.
-func (l *logSink) text() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, r := range l.records {
-		fmt.Fprintf(&b, "%s %v\n", r.Message, recordAttrs(r))
-	}
-	return b.String()
-}
+func (l *logSink) text() string { return l.Text() }
 
 // testEnv is a running endpoint on 127.0.0.1 with its CA, registry, uplink
 // channel and logs.
