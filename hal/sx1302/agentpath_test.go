@@ -5,13 +5,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/loraedge/loraedge/internal/pathtest"
-	"log/slog"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/hal"
@@ -50,46 +47,8 @@ func TestAgentPathOnModel(t *testing.T) {
 	r := newRig(t, nil, func(o *sx1302.Options) { o.TxGainLUT[0] = lut })
 	radio := pathtest.Recorder{Concentrator: r.dev, Got: make(chan hal.RxPacket, 8)}
 
-	kp, err := ca.IssueGatewayCert(pathGateway, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rssiOffset := -215.4
-	txOn := true
-	states := &pathtest.States{C: make(chan agent.State, 32)}
-	a, err := agent.New(agent.Options{
-		RouterEUI: pathGateway,
-		TC:        agent.Credentials{URI: "wss://" + lns.Addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
-		Radio:     radio,
-		Board: station.SX130xConf{Radios: [2]*station.RadioConf{
-			{Type: "SX1250", RSSIOffset: &rssiOffset, TxEnable: &txOn},
-			{Type: "SX1250", RSSIOffset: &rssiOffset},
-		}},
-		OnState: states.On,
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- a.Run(ctx) }()
-	var stopOnce sync.Once
-	stop := func() {
-		stopOnce.Do(func() {
-			cancel()
-			select {
-			case err := <-runDone:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(pathWait):
-				t.Error("Run did not return")
-			}
-		})
-	}
-	defer stop()
-	states.Wait(t, agent.StateConnected)
+	const rssiOffset = -215.4
+	a, stop := pathtest.StartAgent(t, ca, lns, radio, "SX1250", rssiOffset)
 
 	// router_config applied: the radios are tuned to the plan's centre
 	// frequencies and receiving, the IF chains sit at the plan's offsets.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,4 +155,53 @@ func DRFor(t testing.TB, rc *station.RouterConfig, sf int) int {
 	}
 	t.Fatalf("router_config has no uplink DR for SF%d/125", sf)
 	return 0
+}
+
+// StartAgent runs the gateway agent for Gateway against lns with a client
+// certificate from ca, on radio with the board's radio types and RSSI
+// offset (radio 0 transmits), and waits until it is connected. It returns
+// the agent, and stop, which ends it and checks it returned cleanly (the
+// test's cleanup calls it too).
+func StartAgent(t testing.TB, ca *pki.CA, lns *LNS, radio hal.Concentrator, radioType string, rssiOffset float64) (a *agent.Agent, stop func()) {
+	t.Helper()
+	kp, err := ca.IssueGatewayCert(Gateway, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txOn := true
+	states := &States{C: make(chan agent.State, 32)}
+	a, err = agent.New(agent.Options{
+		RouterEUI: Gateway,
+		TC:        agent.Credentials{URI: "wss://" + lns.Addr, Trust: ca.CertPEM(), Cert: kp.CertPEM, Key: kp.KeyPEM},
+		Radio:     radio,
+		Board: station.SX130xConf{Radios: [2]*station.RadioConf{
+			{Type: radioType, RSSIOffset: &rssiOffset, TxEnable: &txOn},
+			{Type: radioType, RSSIOffset: &rssiOffset},
+		}},
+		OnState: states.On,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-runDone:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(Wait):
+				t.Error("Run did not return")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	states.Wait(t, agent.StateConnected)
+	return a, stop
 }
