@@ -330,13 +330,22 @@ func TestWebhookQueuedRefusedIsDropped(t *testing.T) {
 	t.Parallel()
 	h := newHook(t, 500, 422)
 	q := openQueue(t, filepath.Join(t.TempDir(), "q.db"), 10)
-	r := startRouter(t, []store.Destination{httpDest("hook", h.srv.URL)}, Options{Queue: q, RetryMin: 5 * time.Millisecond})
+	// The gate holds the worker's retry of FCnt 1 until FCnt 2 is queued
+	// behind it; otherwise FCnt 2 could find the queue empty and go
+	// straight to the webhook.
+	gate := make(chan struct{}, 1)
+	client := &http.Client{Transport: gatedTransport{gate: gate, next: http.DefaultTransport}}
+	r := startRouter(t, []store.Destination{httpDest("hook", h.srv.URL)}, Options{
+		Queue: q, HTTPClient: client, RetryMin: 5 * time.Millisecond,
+	})
+	gate <- struct{}{}
 	if err := r.Publish(ctxFor(t), "hook", uplinkFCnt(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Publish(ctxFor(t), "hook", uplinkFCnt(t, 2)); err != nil {
 		t.Fatal(err)
 	}
+	close(gate)
 	var statuses []int
 	for len(statuses) < 3 {
 		req := h.next(t)
