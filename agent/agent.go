@@ -119,6 +119,10 @@ type Options struct {
 	// Spool keeps uplinks while the LNS is away; nil keeps up to
 	// DefaultMemorySpool in memory.
 	Spool Spool
+	// ConfigMemory, when set, keeps the last router_config so that Run
+	// starts the radio (and spools) before the LNS answers; nil makes the
+	// radio wait for the LNS, as Station does.
+	ConfigMemory ConfigMemory
 	// AllowRunCmd lets the LNS's runcmd run a program (no shell) on the
 	// host, under RunCmdTimeout (default 1 min). Off by default.
 	AllowRunCmd   bool
@@ -190,14 +194,15 @@ type Agent struct {
 	running atomic.Bool
 	wg      sync.WaitGroup // goroutines started by Run
 
-	mu        sync.Mutex // guards the fields below
-	plan      *plan
-	conn      *conn // current traffic connection, nil when none
-	state     State
-	stats     Stats
-	muxTime   float64 // last MuxTime, 0 when none
-	muxRefUs  int64   // ustime at which muxTime was received
-	utcOffset int64   // UTC µs = ustime + utcOffset
+	mu          sync.Mutex // guards the fields below
+	plan        *plan
+	conn        *conn // current traffic connection, nil when none
+	state       State
+	stats       Stats
+	muxTime     float64 // last MuxTime, 0 when none
+	muxRefUs    int64   // ustime at which muxTime was received
+	utcOffset   int64   // UTC µs = ustime + utcOffset
+	savedConfig []byte  // router_config last given to ConfigMemory
 
 	stateMu sync.Mutex // serialises OnState calls
 
@@ -382,6 +387,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.wg.Wait()
 		a.setState(StateDisconnected)
 	}()
+	a.resumeRadio(ctx)
 	a.tcLoop(ctx)
 	return nil
 }

@@ -61,21 +61,7 @@ func newScripted(t *testing.T, copts sim.ConcentratorOptions, edit func(*agent.O
 func newScriptedRC(t *testing.T, copts sim.ConcentratorOptions, rc string, edit func(*agent.Options)) *scripted {
 	t.Helper()
 	s := &scripted{w: newWorld(t, copts), lns: newScriptLNS(t), logs: newLogSink(), states: newStates(), mux: muxTime, muxAt: t0, start: copts.CounterStart}
-	pub, clk := true, 1
-	txOn := true
-	opts := agent.Options{
-		RouterEUI: routerEUI,
-		TC:        agent.Credentials{URI: s.lns.uri()},
-		Radio:     s.w.gw,
-		Board: station.SX130xConf{LorawanPublic: &pub, ClkSrc: &clk,
-			Radios: [2]*station.RadioConf{{Type: "SX1257", TxEnable: &txOn}, {Type: "SX1257"}}},
-		Version: station.Version{Station: "2.0.6(linux/std)", Firmware: "v1.2", Package: "v1.2"},
-		Clock:   vclock{s.w.clock},
-		Logger:  slog.New(s.logs),
-		OnState: s.states.on,
-		Reconnect: agent.Reconnect{MuxsBackoff: []time.Duration{10 * time.Millisecond},
-			InfosStep: 10 * time.Millisecond, InfosMax: 20 * time.Millisecond, Jitter: -1},
-	}
+	opts := scriptedOptions(s.w, s.lns, s.logs, s.states)
 	if edit != nil {
 		edit(&opts)
 	}
@@ -93,6 +79,26 @@ func newScriptedRC(t *testing.T, copts sim.ConcentratorOptions, rc string, edit 
 	write(t, s.conn, rc)
 	s.states.wait(t, agent.StateConnected, s.logs)
 	return s
+}
+
+// scriptedOptions are the options of an agent on w's radio that talks to
+// lns: an SX1257 board, Station 2.0.6's version, short reconnect waits.
+func scriptedOptions(w *world, lns *scriptLNS, logs *logSink, st *states) agent.Options {
+	pub, clk := true, 1
+	txOn := true
+	return agent.Options{
+		RouterEUI: routerEUI,
+		TC:        agent.Credentials{URI: lns.uri()},
+		Radio:     w.gw,
+		Board: station.SX130xConf{LorawanPublic: &pub, ClkSrc: &clk,
+			Radios: [2]*station.RadioConf{{Type: "SX1257", TxEnable: &txOn}, {Type: "SX1257"}}},
+		Version: station.Version{Station: "2.0.6(linux/std)", Firmware: "v1.2", Package: "v1.2"},
+		Clock:   vclock{w.clock},
+		Logger:  slog.New(logs),
+		OnState: st.on,
+		Reconnect: agent.Reconnect{MuxsBackoff: []time.Duration{10 * time.Millisecond},
+			InfosStep: 10 * time.Millisecond, InfosMax: 20 * time.Millisecond, Jitter: -1},
+	}
 }
 
 // expectUpdf reads the updf of frame f, sent by d with frame counter fcnt,

@@ -336,6 +336,7 @@ func (a *Agent) applyRouterConfig(ctx context.Context, c *conn, rc *station.Rout
 		return fmt.Errorf("%w: %w", errNoRadioConf, err)
 	}
 	c.configured.Store(true)
+	a.rememberRouterConfig(ctx, rc)
 	a.log.Info("router_config applied", "region", rc.Region, "freq_min", p.freqMin, "freq_max", p.freqMax,
 		"tx_power", p.txpow, "radio_restarted", restarted)
 	return nil

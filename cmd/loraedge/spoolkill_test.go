@@ -288,8 +288,14 @@ infos_max = "2s"
 	if n, ok := lastInt(log2, "uplinks spooled from an earlier run will be sent after connecting", "spooled"); !ok || n != len(spooled) {
 		t.Errorf("second agent announced %d (found %v) spooled uplinks at start, want %d", n, ok, len(spooled))
 	}
-	if n := sumInt(log2, "spooled uplinks sent", "count"); n != len(spooled) {
-		t.Errorf("second agent logged %d spooled uplinks sent, want %d", n, len(spooled))
+	// The second agent starts its radio from the remembered router_config
+	// before it connects: a join-request heard in that moment is spooled
+	// too, so it may send more than the first run's records.
+	if n := sumInt(log2, "spooled uplinks sent", "count"); n < len(spooled) {
+		t.Errorf("second agent logged %d spooled uplinks sent, want at least the %d of the first run", n, len(spooled))
+	}
+	if len(radioSessions(log2)) != 1 {
+		t.Errorf("second agent started its radio with sessions %v, want exactly one (the remembered configuration is the LNS's)", radioSessions(log2))
 	}
 	db, err := agentstore.Open(filepath.Join(agentData, agentstore.DefaultDBFile), nil)
 	if err != nil {
