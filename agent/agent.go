@@ -127,8 +127,13 @@ type Options struct {
 	// host, under RunCmdTimeout (default 1 min). Off by default.
 	AllowRunCmd   bool
 	RunCmdTimeout time.Duration
-	// AllowRmtsh is accepted for configuration compatibility, but remote
-	// shells are not implemented: rmtsh is always refused.
+	// AllowRmtsh lets the LNS open remote shells (rmtsh), as Station does:
+	// "sh" on a pseudo-terminal, with the agent's user and privileges, at
+	// most two at a time, driven over the traffic connection and killed
+	// (with their whole session) when the LNS stops them or the
+	// connection ends. Whoever controls the LNS, or holds its
+	// credentials, then has a shell on the gateway. Off by default; Linux
+	// only. The version message advertises "rmtsh" only when it is on.
 	AllowRmtsh bool
 	// Reconnect holds the reconnect timings.
 	Reconnect Reconnect

@@ -37,9 +37,28 @@
 //     timesync volleys (10 messages 71 ms apart, then 5 s pause) until the
 //     LNS's answers pin GPS time, as src/timesync.c does.
 //   - getxtime is answered; runcmd is refused unless Options.AllowRunCmd
-//     (then run with exec.CommandContext, no shell, under a timeout); rmtsh
-//     is always refused; error messages are logged; unknown msgtypes are
-//     logged and the connection kept.
+//     (then run with exec.CommandContext, no shell, under a timeout);
+//     error messages are logged; unknown msgtypes are logged and the
+//     connection kept.
+//   - rmtsh (src-linux/rmtsh.c) is refused and logged unless
+//     Options.AllowRmtsh, and only then is "rmtsh" in the version message's
+//     features. When on, {"msgtype":"rmtsh","user","start","stop","term"}
+//     stops the shell at index "stop", then starts "sh" at index "start"
+//     (0 or 1: two shells at most) on a new pseudo-terminal in raw mode,
+//     session leader with the terminal as its controlling terminal, TERM
+//     from "term" (default "dumb"), as the agent's own user whatever "user"
+//     says; every request is answered with
+//     {"msgtype":"rmtsh","rmtsh":[{"user","started","age","pid"}…]}, one
+//     entry per index (age: seconds since the last input or output, -1
+//     for an index never used). Binary frames carry the data both ways: the
+//     first byte is the session index, the rest the data, at most 384 bytes
+//     a frame towards the LNS; a frame with the index alone is the end of a
+//     shell's output, sent when it exits or is stopped. Input the shell has
+//     not taken is bounded (4 KiB; more stops the shell, as in Station) and
+//     output is read only as fast as the connection takes it. Starts and
+//     stops are logged with index, user and pid; the data never is. This
+//     hands the LNS a shell on the gateway: leave it off unless the LNS and
+//     its credentials are trusted as much as a root login.
 //   - Reconnect: after a traffic connection closes, retry the same traffic
 //     URI after 1, 2, 4, 8 s, then rediscover in 10 s steps up to 60 s,
 //     each wait with jitter; OnRejected is called when discovery is
@@ -53,6 +72,12 @@
 //     radio, and with it the xtime session, is restarted only when a
 //     router_config changes the radio configuration. Station instead stops
 //     the radio and loses uplinks while disconnected.
+//   - With Options.ConfigMemory (the agent's bbolt store in loraedge), the
+//     last router_config is remembered, and Run starts the radio from it
+//     before the first connection: a gateway restarted during a backhaul
+//     outage spools what it hears. Station stays deaf until the LNS
+//     answers. The LNS's next router_config replaces it (the radio is
+//     restarted only when the radio configuration differs).
 //   - Frames are placed on the concentrator's TX queue as soon as a dnmsg
 //     is read (hal.Concentrator queues timestamped frames), so the RX1/RX2
 //     decision is made then; priorities between overlapping frames are not
@@ -63,7 +88,15 @@
 //   - gpstime of an uplink is 0 until the GPS time is known (Station writes
 //     the microseconds since the last PPS meanwhile); dntxed carries the job's
 //     gpstime (class B), 0 otherwise, as Station does.
-//   - Not implemented: rmtsh, class B beacons (bcning), listen-before-talk,
+//   - Remote shells end when the connection ends, and stopping one kills
+//     every process of its session (its background jobs run in process
+//     groups of their own); Station keeps its shells, and the users and
+//     ages it reports, across reconnects, and kills only the shell's
+//     process group. An index out of range (Station accepts 2, one past its
+//     table) makes the request ignored; a start at an index in use is
+//     logged and refused; a frame from the LNS with the index alone writes
+//     nothing, as in Station.
+//   - Not implemented: class B beacons (bcning), listen-before-talk,
 //     Station's MCU/radio drift statistics (the hal counter and the Clock
 //     are taken as one time base), tx_enable defaults to true on radio_0 when
 //     neither station.conf nor router_config says otherwise.

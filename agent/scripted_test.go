@@ -324,7 +324,7 @@ func TestScriptedLNS(t *testing.T) {
 		}
 		s.logs.wait(t, "unknown msgtype from the LNS ignored", nil)
 		s.logs.wait(t, "LNS error message", map[string]string{"error": "something went wrong"})
-		s.logs.wait(t, "rmtsh refused: remote shells are not implemented", nil)
+		s.logs.wait(t, "rmtsh refused: not enabled in the configuration", nil)
 		s.logs.wait(t, "runcmd refused: not enabled in the configuration", map[string]string{"command": "/usr/bin/touch"})
 		// The connection is still up: getxtime is answered.
 		now := w.clock.Now()

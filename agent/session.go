@@ -38,6 +38,7 @@ type conn struct {
 	writeMu      sync.Mutex
 	configured   atomic.Bool // router_config applied
 	flushing     atomic.Bool // spool flush started
+	shells       *rmtshTable // remote shells; nil unless Options.AllowRmtsh
 }
 
 // writeText writes one text message; a failed write closes the socket.
@@ -46,6 +47,19 @@ func (c *conn) writeText(b []byte) error {
 	defer c.writeMu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.ws.Close()
+		return err
+	}
+	return nil
+}
+
+// writeBinary writes one binary message (rmtsh data); a failed write
+// closes the socket.
+func (c *conn) writeBinary(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
 		c.ws.Close()
 		return err
 	}
@@ -196,6 +210,9 @@ func (a *Agent) traffic(ctx context.Context, creds Credentials, uri string) (up,
 		return false, false, err
 	}
 	c := &conn{ws: ws, writeTimeout: a.opts.WriteTimeout}
+	if a.opts.AllowRmtsh {
+		c.shells = a.newRmtshTable(c)
+	}
 	a.mu.Lock()
 	a.conn = c
 	a.stats.Connections++
@@ -211,13 +228,14 @@ func (a *Agent) traffic(ctx context.Context, creds Credentials, uri string) (up,
 		}
 		a.mu.Unlock()
 		ws.Close()
+		c.shells.close() // remote shells end with the connection
 		flush.Wait()
 		a.setState(StateDisconnected)
 	}()
 	stop := context.AfterFunc(ctx, func() { c.close(websocket.CloseGoingAway) })
 	defer stop()
 
-	if err := c.send(&a.opts.Version); err != nil {
+	if err := c.send(a.version()); err != nil {
 		return true, false, fmt.Errorf("agent: send version: %w", err)
 	}
 	for {
@@ -232,7 +250,7 @@ func (a *Agent) traffic(ctx context.Context, creds Credentials, uri string) (up,
 			return true, c.configured.Load(), err
 		}
 		if typ != websocket.TextMessage {
-			a.log.Warn("binary message from the LNS ignored (rmtsh data not supported)", "bytes", len(b))
+			a.handleBinary(c, b)
 			continue
 		}
 		if err := a.handleMessage(ctx, c, b); err != nil {
@@ -296,7 +314,7 @@ func (a *Agent) handleMessage(ctx context.Context, c *conn, b []byte) error {
 	case *station.Runcmd:
 		a.handleRuncmd(m)
 	case *station.Rmtsh:
-		a.log.Warn("rmtsh refused: remote shells are not implemented", "enabled_in_config", a.opts.AllowRmtsh, "user", m.User)
+		a.handleRmtsh(c, m, rx)
 	case *station.ErrorMsg:
 		a.log.Warn("LNS error message", "error", m.Error)
 	default:
