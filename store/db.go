@@ -115,6 +115,8 @@ type DB struct {
 	mu     sync.RWMutex
 	sealer *sealer
 
+	devVer deviceVersions // DeviceVersion's counters (device.go)
+
 	closed atomic.Bool
 }
 
@@ -479,5 +481,6 @@ func (db *DB) RotateKEK(newKEK KEK) error {
 		return fmt.Errorf("store: rotate kek: %w", db.mapErr(err))
 	}
 	db.sealer = ns
+	db.devVer.bumpAll() // every device record was rewritten
 	return nil
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/loraedge/loraedge/lorawan"
@@ -157,6 +159,7 @@ func (db *DB) PutDevice(ctx context.Context, d Device) error {
 	if err := d.validate(); err != nil {
 		return err
 	}
+	defer db.devVer.bump(d.DevEUI) // after the commit, before the return
 	return db.update(ctx, func(tx *bolt.Tx, s *sealer) error {
 		if d.Destination != "" && tx.Bucket([]byte(bucketDestinations)).Get([]byte(d.Destination)) == nil {
 			return fmt.Errorf("%w: device %s: destination %q does not exist", ErrInvalid, d.DevEUI, d.Destination)
@@ -214,6 +217,53 @@ func (db *DB) GetDevice(ctx context.Context, devEUI lorawan.EUI64) (Device, erro
 	return d, err
 }
 
+// GetDeviceInfo returns the device with this DevEUI without its keys
+// (RootKeys and ABPKeys zero), or ErrNotFound: its settings, for the paths
+// that need no root key, read without unsealing anything.
+func (db *DB) GetDeviceInfo(ctx context.Context, devEUI lorawan.EUI64) (Device, error) {
+	var d Device
+	err := db.view(ctx, func(tx *bolt.Tx, _ *sealer) error {
+		var err error
+		d, err = getDevice(tx, devEUI, nil)
+		return err
+	})
+	return d, err
+}
+
+// DeviceVersion returns a number that moves whenever the device with this
+// DevEUI is written or deleted (PutDevice, DeleteDevice, RotateKEK), and
+// only ever grows, so that a cache of devices can tell a copy it may still
+// use. It moves after the write commits and before the write returns: a
+// copy read after reading version v is current as long as DeviceVersion
+// still returns v, and is never served once a change to the device has
+// returned. Devices share counters (a write may move the version of a few
+// others too); session and frame counter writes do not move it.
+func (db *DB) DeviceVersion(devEUI lorawan.EUI64) uint64 {
+	return db.devVer.of(devEUI).Load()
+}
+
+// The devices' versions are spread over 1<<deviceStripeBits counters: a
+// change to one device makes a cache forget 1/256 of what it holds.
+const deviceStripeBits = 8
+
+// deviceVersions are the counters behind DB.DeviceVersion.
+type deviceVersions [1 << deviceStripeBits]atomic.Uint64
+
+// of returns the counter of a device. DevEUIs share their first bytes (the
+// vendor's OUI), so all eight are mixed.
+func (v *deviceVersions) of(eui lorawan.EUI64) *atomic.Uint64 {
+	h := binary.BigEndian.Uint64(eui[:]) * 0x9e3779b97f4a7c15
+	return &v[h>>(64-deviceStripeBits)]
+}
+
+func (v *deviceVersions) bump(eui lorawan.EUI64) { v.of(eui).Add(1) }
+
+func (v *deviceVersions) bumpAll() {
+	for i := range v {
+		v[i].Add(1)
+	}
+}
+
 // ListDevices returns every device, ordered by DevEUI, without keys:
 // RootKeys and ABPKeys are zero in the listing (use GetDevice for them).
 func (db *DB) ListDevices(ctx context.Context) ([]Device, error) {
@@ -235,6 +285,7 @@ func (db *DB) ListDevices(ctx context.Context) ([]Device, error) {
 // and their DevAddr index entries, its DevNonce history and JoinNonce
 // counter, and its downlink queue. It returns ErrNotFound for an unknown device.
 func (db *DB) DeleteDevice(ctx context.Context, devEUI lorawan.EUI64) error {
+	defer db.devVer.bump(devEUI) // after the commit, before the return
 	return db.update(ctx, func(tx *bolt.Tx, s *sealer) error {
 		b := tx.Bucket([]byte(bucketDevices))
 		if b.Get(devEUI[:]) == nil {

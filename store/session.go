@@ -329,19 +329,28 @@ func (db *DB) DeleteSession(ctx context.Context, devEUI lorawan.EUI64) error {
 func (db *DB) SessionsByDevAddr(ctx context.Context, addr lorawan.DevAddr) ([]Session, error) {
 	var out []Session
 	err := db.view(ctx, func(tx *bolt.Tx, s *sealer) error {
+		// The hot path of every uplink: an absent slot (most devices have
+		// no pending session) is skipped without building an error.
+		sessions := tx.Bucket([]byte(bucketSessions))
+		var sk [9]byte // sessionKey, on the stack
 		c := tx.Bucket([]byte(bucketDevAddrIndex)).Cursor()
 		for k, _ := c.Seek(addr[:]); k != nil && bytes.HasPrefix(k, addr[:]); k, _ = c.Next() {
 			if len(k) != 12 {
 				return fmt.Errorf("store: devaddr index key %x: bad layout", k)
 			}
-			var eui lorawan.EUI64
-			copy(eui[:], k[4:])
-			for _, slot := range []byte{slotActive, slotPending} {
-				sess, err := getSession(tx, eui, slot, s)
-				if err == nil && sess.DevAddr == addr {
-					out = append(out, sess)
-				} else if err != nil && !isNotFound(err) {
+			copy(sk[:8], k[4:])
+			for _, slot := range [...]byte{slotActive, slotPending} {
+				sk[8] = slot
+				v := sessions.Get(sk[:])
+				if v == nil {
+					continue
+				}
+				sess, err := decodeSession(sk[:], v, s)
+				if err != nil {
 					return err
+				}
+				if sess.DevAddr == addr {
+					out = append(out, sess)
 				}
 			}
 		}

@@ -58,7 +58,7 @@ func (c *cryptoCache) get(sess *store.Session) (*lorawan.Session, error) {
 		return nil, fmt.Errorf("uplink: session of %s: unknown mac version %d", sess.DevEUI, sess.MACVersion)
 	}
 	c.mu.Lock()
-	if len(c.m) >= c.max {
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
 		for old := range c.m { // forget one, any
 			delete(c.m, old)
 			break
@@ -76,4 +76,54 @@ func (c *cryptoCache) active(dev lorawan.EUI64, s *lorawan.Session, keys store.S
 	defer c.mu.Unlock()
 	delete(c.m, cryptoKey{dev, true})
 	c.m[cryptoKey{dev, false}] = cryptoEntry{keys: keys, version: v, s: s}
+}
+
+// deviceEntry is what the data path needs of a device (its record without
+// keys, its region and its WirelessDeviceId), as read at store version ver.
+// Entries are never changed once made.
+type deviceEntry struct {
+	ver    uint64
+	dev    store.Device
+	region *lorawan.Region
+	wid    string
+}
+
+// deviceCache keeps the settings of recently heard devices (region,
+// destination, class, name), so a frame reads no device record. An entry is
+// served only while the store's DeviceVersion of its device is the one read
+// before the record was: every write or delete of a device moves it after
+// committing and before returning, so no copy older than a change is served
+// once the change has returned.
+type deviceCache struct {
+	max int
+	mu  sync.Mutex
+	m   map[lorawan.EUI64]*deviceEntry
+}
+
+func newDeviceCache(max int) *deviceCache {
+	return &deviceCache{max: max, m: make(map[lorawan.EUI64]*deviceEntry)}
+}
+
+// get returns the entry of dev if it was read at version ver.
+func (c *deviceCache) get(dev lorawan.EUI64, ver uint64) (*deviceEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.m[dev]
+	c.mu.Unlock()
+	if !ok || e.ver != ver {
+		return nil, false
+	}
+	return e, true
+}
+
+// put files an entry, forgetting another one when the cache is full.
+func (c *deviceCache) put(e *deviceEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[e.dev.DevEUI]; !ok && len(c.m) >= c.max {
+		for old := range c.m { // forget one, any
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[e.dev.DevEUI] = e
 }

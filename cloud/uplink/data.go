@@ -19,7 +19,9 @@ import (
 type match struct {
 	sess    store.Session
 	crypto  *lorawan.Session
-	dev     store.Device
+	dev     store.Device // without keys
+	devVer  uint64       // the store's DeviceVersion dev was read at
+	wid     string       // dev's WirelessDeviceId
 	haveDev bool
 	region  *lorawan.Region
 	fcnt    uint32
@@ -118,7 +120,20 @@ func (p *Pipeline) handleData(ctx context.Context, f dedup.Frame, o *Outcome) {
 	}
 	p.schedule(ctx, &m, rxs, confirmed, fctrl.ADR, answers)
 
-	if !fr.FPortPresent || fr.FPort == 0 || dev.Destination == "" {
+	if !fr.FPortPresent || fr.FPort == 0 {
+		p.c.unrouted.Add(1)
+		return
+	}
+	// The device may have changed, or gone, while the counter committed:
+	// route as it is now.
+	if p.db.DeviceVersion(dev.DevEUI) != m.devVer {
+		if err := p.device(ctx, &m); err != nil {
+			p.refuse(o, deviceReason(err), "dev_eui", dev.DevEUI.String(), "err", err)
+			return
+		}
+		dev = m.dev
+	}
+	if dev.Destination == "" {
 		p.c.unrouted.Add(1)
 		return
 	}
@@ -196,23 +211,36 @@ func (p *Pipeline) check(ctx context.Context, sess *store.Session, fr *lorawan.P
 	return false, nil
 }
 
-// device loads the device of m's session and its region.
+// device loads the device of m's session (without keys) and its region,
+// from the cache while the store's version of the device is the one the
+// cached copy was read at. The version is read before the record, so a
+// change committed in between leaves the copy outdated, never served.
 func (p *Pipeline) device(ctx context.Context, m *match) error {
-	dev, err := p.db.GetDevice(ctx, m.sess.DevEUI)
-	if err != nil {
-		return fmt.Errorf("uplink: device %s: %w", m.sess.DevEUI, err)
+	eui := m.sess.DevEUI
+	ver := p.db.DeviceVersion(eui)
+	e, ok := p.devs.get(eui, ver)
+	if !ok {
+		dev, err := p.db.GetDeviceInfo(ctx, eui)
+		if err != nil {
+			return fmt.Errorf("uplink: device %s: %w", eui, err)
+		}
+		region, err := p.join.Region(dev.Region)
+		if err != nil {
+			return fmt.Errorf("uplink: device %s: %w", eui, err)
+		}
+		e = &deviceEntry{ver: ver, dev: dev, region: region, wid: join.WirelessDeviceID(dev)}
+		p.devs.put(e)
 	}
-	region, err := p.join.Region(dev.Region)
-	if err != nil {
-		return fmt.Errorf("uplink: device %s: %w", m.sess.DevEUI, err)
-	}
-	m.dev, m.haveDev, m.region = dev, true, region
+	m.dev, m.devVer, m.haveDev, m.region, m.wid = e.dev, ver, true, e.region, e.wid
 	return nil
 }
 
 func deviceReason(err error) Reason {
-	if errors.Is(err, lorawan.ErrUnknownRegion) {
+	switch {
+	case errors.Is(err, lorawan.ErrUnknownRegion):
 		return ReasonDeviceError
+	case errors.Is(err, store.ErrNotFound):
+		return ReasonUnknownDevAddr // deleted, sessions and all
 	}
 	return ReasonStoreError
 }
@@ -374,7 +402,7 @@ func (p *Pipeline) message(m *match, fr *lorawan.PHYPayload, rxs []downlink.Rece
 		md.Gateways[i] = route.Gateway{GatewayEui: r.Gateway, Rssi: r.RSSI, Snr: r.SNR}
 	}
 	return &route.Uplink{
-		WirelessDeviceId: join.WirelessDeviceID(m.dev),
+		WirelessDeviceId: m.wid,
 		PayloadData:      route.Payload(fr.FRMPayload),
 		WirelessMetadata: route.WirelessMetadata{LoRaWAN: md},
 	}

@@ -116,6 +116,14 @@ type harness struct {
 
 func newHarness(t testing.TB, edit func(*uplink.Options)) *harness {
 	t.Helper()
+	return newHarnessStore(t, nil, edit)
+}
+
+// newHarnessStore is newHarness with the pipeline over wrap(db) (db
+// itself when wrap is nil), for tests that watch or interleave with the
+// pipeline's store calls.
+func newHarnessStore(t testing.TB, wrap func(*store.DB) uplink.Store, edit func(*uplink.Options)) *harness {
+	t.Helper()
 	h := &harness{
 		t: t, db: storetest.Open(t), clk: deduptest.NewClock(t0),
 		sched: &recSched{}, pub: &recPub{}, out: make(chan uplink.Outcome, 256), now: t0,
@@ -134,7 +142,11 @@ func newHarness(t testing.TB, edit func(*uplink.Options)) *harness {
 	if edit != nil {
 		edit(&opts)
 	}
-	p, err := uplink.New(h.db, h.sched, h.pub, opts)
+	var db uplink.Store = h.db
+	if wrap != nil {
+		db = wrap(h.db)
+	}
+	p, err := uplink.New(db, h.sched, h.pub, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

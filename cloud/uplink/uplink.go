@@ -26,7 +26,11 @@
 // are handled in order while many devices proceed at once (which lets the
 // store group their counter commits). Session crypto (lorawan.Session, with
 // its key schedules) is cached per device and replaced when the stored
-// keys change, so a frame costs no key expansion.
+// keys change, so a frame costs no key expansion; the device's settings
+// (region, destination, class, name) are cached too, checked against the
+// store's DeviceVersion on every frame, so a frame reads no device record
+// and a change to a device (a new destination, a deletion) holds from the
+// next frame on, and for a frame in flight from its routing on.
 package uplink
 
 import (
@@ -56,6 +60,10 @@ type Store interface {
 	ActivatePendingSession(ctx context.Context, devEUI lorawan.EUI64, fcnt uint32, confirmed bool) error
 	UpdateSession(ctx context.Context, devEUI lorawan.EUI64, fn func(*store.Session) error) error
 	PeekDownlink(ctx context.Context, devEUI lorawan.EUI64) (store.Downlink, int, error)
+	// GetDeviceInfo and DeviceVersion feed the device cache: the device
+	// without its keys, and a version that moves with every change to it.
+	GetDeviceInfo(ctx context.Context, devEUI lorawan.EUI64) (store.Device, error)
+	DeviceVersion(devEUI lorawan.EUI64) uint64
 }
 
 var _ Store = (*store.DB)(nil)
@@ -82,8 +90,8 @@ var _ gateway.Handler = (*Pipeline)(nil)
 
 // Defaults of Options.
 const (
-	DefaultWorkers        = 64
-	DefaultWorkerQueue    = 256
+	DefaultWorkers        = 256
+	DefaultWorkerQueue    = 64
 	DefaultPublishTimeout = 10 * time.Second
 	DefaultCacheSize      = 1 << 16
 )
@@ -102,16 +110,20 @@ type Options struct {
 	// Dedup tunes the deduplication window (200 ms by default); its Clock
 	// is Clock.
 	Dedup dedup.Options
-	// Workers is the number of frames processed at once. Default 64.
+	// Workers is the number of frames processed at once. Default 256. A
+	// worker waits out its frame's counter commit (the store's group
+	// commit: its batch delay, 2 ms by default, and an fsync), so the
+	// pipeline's throughput is at most Workers frames per commit.
 	Workers int
 	// WorkerQueue is the frames waiting per worker before the
 	// deduplicator's deliveries (and so the gateways' reads) wait. Default
-	// 256.
+	// 64.
 	WorkerQueue int
 	// PublishTimeout bounds the delivery of one uplink to its destination.
 	// Default 10 s.
 	PublishTimeout time.Duration
-	// CacheSize bounds the sessions whose crypto is kept. Default 65536.
+	// CacheSize bounds the sessions whose crypto is kept, and the devices
+	// whose settings are kept. Default 65536.
 	CacheSize int
 	// Clock is the deduplicator's clock. Default the wall clock.
 	Clock dedup.Clock
@@ -154,6 +166,7 @@ type Pipeline struct {
 	mac   *mac.Handler
 	dedup *dedup.Deduplicator
 	cache *cryptoCache
+	devs  *deviceCache
 
 	ctx    context.Context // ends after Close drained the workers
 	cancel context.CancelFunc
@@ -188,7 +201,8 @@ func New(db Store, sched Scheduler, pub Publisher, opts Options) (*Pipeline, err
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	p := &Pipeline{db: db, sched: sched, pub: pub, opts: opts, log: opts.Logger, cache: newCryptoCache(opts.CacheSize)}
+	p := &Pipeline{db: db, sched: sched, pub: pub, opts: opts, log: opts.Logger,
+		cache: newCryptoCache(opts.CacheSize), devs: newDeviceCache(opts.CacheSize)}
 	jopts := opts.Join
 	jopts.NetID, jopts.Logger = opts.NetID, opts.Logger
 	var err error
