@@ -83,24 +83,29 @@ const maxResponse = 32 << 20
 // do sends one request; in, when not nil, is the JSON body; out, when not
 // nil, receives the JSON answer.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("admin: encode request: %w", err)
-		}
-		body = bytes.NewReader(b)
+	if in == nil {
+		return c.send(ctx, c.hc, method, path, nil, "", out)
 	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("admin: encode request: %w", err)
+	}
+	return c.send(ctx, c.hc, method, path, bytes.NewReader(b), "application/json", out)
+}
+
+// send sends one request with hc; body, when not nil, is of type ctype;
+// out, when not nil, receives the JSON answer.
+func (c *Client) send(ctx context.Context, hc *http.Client, method, path string, body io.Reader, ctype string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return fmt.Errorf("admin: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("admin: api at %s: %w", c.base, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
 )
 
@@ -28,6 +29,12 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBody bounds a request body. Default 64 KiB.
 	MaxBody int64
+	// MaxUpdate bounds the body of POST /api/v1/updates, an update's
+	// bytes. Default, and at most, MaxUpdateSize.
+	MaxUpdate int64
+	// CA is the gateway CA that signs the certificates of a credential
+	// rotation; without it the rotate and cups-home routes fail.
+	CA *pki.CA
 }
 
 // Handler serves the admin API (see the package comment) over a Service.
@@ -36,6 +43,7 @@ type Handler struct {
 	tokenHash [sha256.Size]byte
 	log       *slog.Logger
 	maxBody   int64
+	maxUpdate int64
 	mux       *http.ServeMux
 }
 
@@ -43,17 +51,23 @@ type Handler struct {
 const APIPrefix = "/api/v1/"
 
 // New returns the admin API handler over db. It serves every route under
-// /api/v1/gateways, /api/v1/devices and /api/v1/destinations (exact
-// patterns: Routes) and answers 404 for anything else.
+// /api/v1/gateways, /api/v1/devices, /api/v1/destinations, /api/v1/cups,
+// /api/v1/signing-keys and /api/v1/updates (exact patterns: Routes) and
+// answers 404 for anything else.
 func New(db Store, opts Options) (*Handler, error) {
 	if len(opts.Token) < minTokenLen {
 		return nil, fmt.Errorf("admin: api token: want at least %d characters", minTokenLen)
 	}
+	var sopts []ServiceOption
+	if ca := opts.CA; ca != nil {
+		sopts = append(sopts, WithCA(func() (*pki.CA, error) { return ca, nil }))
+	}
 	h := &Handler{
-		svc:       NewService(db),
+		svc:       NewService(db, sopts...),
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		log:       opts.Logger,
 		maxBody:   opts.MaxBody,
+		maxUpdate: opts.MaxUpdate,
 		mux:       http.NewServeMux(),
 	}
 	if h.log == nil {
@@ -62,8 +76,15 @@ func New(db Store, opts Options) (*Handler, error) {
 	if h.maxBody <= 0 {
 		h.maxBody = 64 << 10
 	}
+	if h.maxUpdate <= 0 || h.maxUpdate > MaxUpdateSize {
+		h.maxUpdate = MaxUpdateSize
+	}
 	for _, rt := range h.routes() {
-		h.mux.HandleFunc(rt.pattern, h.wrap(rt.fn))
+		limit := h.maxBody
+		if rt.pattern == signUpdatePattern {
+			limit = h.maxUpdate
+		}
+		h.mux.HandleFunc(rt.pattern, h.wrap(rt.fn, limit))
 	}
 	return h, nil
 }
@@ -75,6 +96,10 @@ type route struct {
 	pattern string
 	fn      func(w http.ResponseWriter, r *http.Request) (int, any, error)
 }
+
+// signUpdatePattern is the route whose body is an update's bytes, bounded
+// by Options.MaxUpdate instead of Options.MaxBody.
+const signUpdatePattern = "POST /api/v1/updates"
 
 func (h *Handler) routes() []route {
 	return []route{
@@ -93,6 +118,15 @@ func (h *Handler) routes() []route {
 		{"GET /api/v1/destinations/{id}", h.getDestination},
 		{"PUT /api/v1/destinations/{id}", h.putDestination},
 		{"DELETE /api/v1/destinations/{id}", h.deleteDestination},
+		// CUPS (cupshandler.go).
+		{"GET /api/v1/cups", h.cupsStatus},
+		{"GET /api/v1/gateways/{id}/cups", h.gatewayCUPSStatus},
+		{"PATCH /api/v1/gateways/{id}/cups", h.setCUPS},
+		{"POST /api/v1/gateways/{id}/rotate", h.rotateGateway},
+		{"POST /api/v1/gateways/{id}/cups-home", h.cupsHome},
+		{"POST /api/v1/signing-keys", h.addSigningKey},
+		{"GET /api/v1/updates", h.listUpdates},
+		{signUpdatePattern, h.signUpdate},
 	}
 }
 
@@ -115,7 +149,7 @@ const codeInsecure = "insecure"
 
 // wrap adds the transport check, authentication, error mapping and the log
 // line around one route.
-func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) (int, any, error)) http.HandlerFunc {
+func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) (int, any, error), maxBody int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		log := h.log.With("method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 		if r.TLS == nil && !loopbackAddr(r.RemoteAddr) {
@@ -129,7 +163,7 @@ func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) (int, any
 			writeJSON(w, http.StatusUnauthorized, apiError{Error: "admin: unauthorized: bearer token missing or wrong", Code: codeUnauthorized})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		status, body, err := fn(w, r)
 		if err != nil {
 			code, st := errorCode(err)

@@ -10,6 +10,7 @@ import (
 	"text/template"
 	"text/template/parse"
 
+	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 )
@@ -31,6 +32,19 @@ type Store interface {
 	PutDestination(ctx context.Context, d store.Destination) error
 	ListDestinations(ctx context.Context) ([]store.Destination, error)
 	DeleteDestination(ctx context.Context, name string) error
+
+	// CUPS (cups.go).
+	ListCUPSGateways(ctx context.Context) ([]store.CUPSGateway, error)
+	UpdateCUPS(ctx context.Context, eui lorawan.EUI64, fn func(g *store.Gateway, c *store.CUPSGateway) error) error
+	FleetTarget(ctx context.Context) (string, error)
+	SetFleetTarget(ctx context.Context, version string) error
+	AddSigningKey(ctx context.Context, k store.SigningKey) error
+	GetSigningKey(ctx context.Context, name string) (store.SigningKey, error)
+	ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
+	GetUpdate(ctx context.Context, version string) (store.Update, error)
+	PutUpdate(ctx context.Context, u store.Update, data []byte) error
+	AddUpdateSignature(ctx context.Context, version string, sig store.UpdateSignature) error
+	ListUpdates(ctx context.Context) ([]store.Update, error)
 }
 
 var _ Store = (*store.DB)(nil)
@@ -40,11 +54,18 @@ var _ Store = (*store.DB)(nil)
 // unless it exists" holds between concurrent API calls.
 type Service struct {
 	db Store
+	ca func() (*pki.CA, error) // nil: no credential rotation
 	mu sync.Mutex
 }
 
 // NewService returns a Service over db.
-func NewService(db Store) *Service { return &Service{db: db} }
+func NewService(db Store, opts ...ServiceOption) *Service {
+	s := &Service{db: db}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Token limits for gateway tokens.
 const (

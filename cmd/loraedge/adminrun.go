@@ -2,13 +2,119 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/loraedge/loraedge/cloud/admin"
+	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
+	"github.com/loraedge/loraedge/store"
 )
+
+// cupsAPI is what the CUPS commands (cups, update, gateway rotate, gateway
+// cups-home) need. An admin.Service over the store (the cloud is not
+// running) and an admin.Client of the running cloud's admin API both have
+// it, with the same validation, errors and answers, so a command prints
+// the same either way.
+type cupsAPI interface {
+	CUPSStatus(ctx context.Context, eui lorawan.EUI64) (admin.CUPSStatus, error)
+	SetCUPS(ctx context.Context, eui lorawan.EUI64, set admin.CUPSSettings) (admin.CUPSGateway, error)
+	RotateGateway(ctx context.Context, eui lorawan.EUI64, spec admin.RotateSpec) (admin.Rotation, error)
+	CUPSHome(ctx context.Context, eui lorawan.EUI64, spec admin.RotateSpec) (admin.CUPSHome, error)
+	AddSigningKey(ctx context.Context, name string) (admin.SigningKey, error)
+	ListUpdates(ctx context.Context) (admin.UpdateList, error)
+	SignUpdate(ctx context.Context, spec admin.SignSpec, data []byte) (admin.SignedUpdate, error)
+}
+
+var (
+	_ cupsAPI = (*admin.Service)(nil)
+	_ cupsAPI = (*admin.Client)(nil)
+)
+
+// cupsCall opens the store or the running cloud's admin API as openAdmin
+// does, runs fn on it and closes it again, returning fn's error or else
+// the close's. Over the store, the Service rotates credentials with the
+// gateway CA of the data directory.
+func cupsCall(a adminFlags, create bool, name string, stderr io.Writer, fn func(cupsAPI) error) error {
+	api, closeAPI, err := openCUPS(a, create, name, stderr)
+	if err != nil {
+		return err
+	}
+	err = fn(api)
+	if cerr := closeAPI(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// openCUPS is openAdmin for the CUPS commands: an admin.Service over the
+// store, with the data directory's gateway CA for rotations, or the
+// running cloud's admin API when the cloud holds the store (or --api).
+func openCUPS(a adminFlags, create bool, name string, stderr io.Writer) (cupsAPI, func() error, error) {
+	if a.api != "" || a.apiTokenFile != "" || a.apiCA != "" {
+		api, closeAPI, err := openAdmin(a, create, name, stderr)
+		if err != nil {
+			return nil, nil, err
+		}
+		return asCUPSAPI(api, closeAPI)
+	}
+	cfg, err := loadCloudConfig(a.config, a.data)
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	dbPath := cfg.StorePath()
+	_, statErr := os.Stat(dbPath)
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist) && !create:
+		return nil, nil, fmt.Errorf("no store at %s (no gateway added yet, or another --data or --config)", dbPath)
+	case errors.Is(statErr, fs.ErrNotExist):
+		for _, d := range []string{cfg.DataDir, filepath.Dir(dbPath)} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return nil, nil, err
+			}
+		}
+	case statErr != nil:
+		return nil, nil, statErr
+	}
+	db, err := openCloudStore(dbPath, cfg.KEKPath())
+	if errors.Is(err, store.ErrLocked) {
+		api, closeAPI, err := apiFromEndpoint(cfg.DataDir, err, stderr)
+		if err != nil {
+			return nil, nil, err
+		}
+		return asCUPSAPI(api, closeAPI)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if statErr != nil {
+		fmt.Fprintf(stderr, "loraedge %s: created the store %s\n", name, dbPath)
+	}
+	loadCA := func() (*pki.CA, error) {
+		ca, err := pki.LoadCA(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w (the gateway CA is created by loraedge cloud or loraedge gateway cert)", err)
+		}
+		return ca, nil
+	}
+	return admin.NewService(db, admin.WithCA(loadCA)), db.Close, nil
+}
+
+// asCUPSAPI turns what openAdmin returned for the admin API into a cupsAPI.
+func asCUPSAPI(api adminAPI, closeAPI func() error) (cupsAPI, func() error, error) {
+	c, ok := api.(cupsAPI)
+	if !ok {
+		closeAPI()
+		return nil, nil, fmt.Errorf("the admin API client has no CUPS routes (%T)", api)
+	}
+	return c, closeAPI, nil
+}
 
 // adminCall opens the store or the running cloud's admin API, runs fn on
 // it and closes it again, returning fn's error or else the close's.

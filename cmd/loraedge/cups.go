@@ -2,72 +2,27 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/loraedge/loraedge/cloud"
-	"github.com/loraedge/loraedge/cloud/cupsserver"
-	"github.com/loraedge/loraedge/cloud/pki"
-	"github.com/loraedge/loraedge/lorawan"
+	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/store"
 )
 
-// This file holds `loraedge cups` and what the CUPS commands (cups, update,
-// gateway rotate, gateway cups-home) share: they work on the store
-// directly, so the cloud must be stopped while they run.
+// This file holds `loraedge cups`, and what the CUPS commands (cups,
+// update, gateway rotate, gateway cups-home) share. Like the resource
+// commands they work on the store, or through the running cloud's admin
+// API while the cloud holds it (cupsAPI, adminrun.go).
 
-// storeFlags are the flags of the commands that open the store directly.
-type storeFlags struct{ config, data string }
-
-// storeFlagsHelp is the part of each usage text that explains storeFlags.
-const storeFlagsHelp = `The command works on the store in the cloud's data directory (--data, or
-data_dir of --config; default ./data). It opens the store directly: stop the
-cloud while it runs.`
-
-func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "cloud configuration file (for data_dir and the store's files)")
-	fs.StringVar(&f.data, "data", "", "cloud data directory (overrides data_dir; default ./data)")
-}
-
-// openStoreDirect opens the cloud's store (creating it when create is set
-// and there is none). A store the running cloud holds is an error that
-// says to stop the cloud.
-func openStoreDirect(f storeFlags, create bool, name string, stderr io.Writer) (*store.DB, cloud.Config, error) {
-	cfg, err := loadCloudConfig(f.config, f.data)
-	if err != nil {
-		return nil, cloud.Config{}, usageError{err.Error()}
-	}
-	dbPath := cfg.StorePath()
-	_, statErr := os.Stat(dbPath)
-	switch {
-	case errors.Is(statErr, fs.ErrNotExist) && !create:
-		return nil, cfg, fmt.Errorf("no store at %s (no gateway added yet, or another --data or --config)", dbPath)
-	case errors.Is(statErr, fs.ErrNotExist):
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, cfg, err
-		}
-	case statErr != nil:
-		return nil, cfg, statErr
-	}
-	db, err := openCloudStore(dbPath, cfg.KEKPath())
-	if errors.Is(err, store.ErrLocked) {
-		return nil, cfg, fmt.Errorf("%w; stop the cloud to run loraedge %s (it works on the store directly), then start it again", err, name)
-	}
-	if err != nil {
-		return nil, cfg, err
-	}
-	if statErr != nil {
-		fmt.Fprintf(stderr, "loraedge %s: created the store %s\n", name, dbPath)
-	}
-	return db, cfg, nil
-}
+// cupsFlagsHelp is the part of each CUPS command's usage text that explains
+// adminFlags.
+const cupsFlagsHelp = adminFlagsHelp + `
+Either way the command does the same and prints the same; through the API
+the running cloud's CUPS server and LNS see the change at their next
+request, with no restart.`
 
 // parseInterleaved parses flags that may follow positional arguments
 // (`update sign --key K FILE --version V`) and returns the positional ones.
@@ -94,34 +49,6 @@ func runCUPS(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}, args, stdout, stderr)
 }
 
-// cupsStatus is one gateway's entry of `cups status --json`.
-type cupsStatus struct {
-	EUI      lorawan.EUI64      `json:"eui"`
-	Name     string             `json:"name,omitempty"`
-	LastSeen time.Time          `json:"lastSeen,omitzero"`
-	State    *store.CUPSGateway `json:"cups,omitempty"` // nil: no CUPS request yet, nothing desired
-	Target   string             `json:"target,omitempty"`
-	TCCred   string             `json:"tcCred"`   // current, pending …, unmanaged
-	CUPSCred string             `json:"cupsCred"` // current, pending …, unmanaged
-	// TrafficPins are the gateway's allowed traffic certificates.
-	TrafficPins []string `json:"trafficCertFingerprints,omitempty"`
-}
-
-// credState compares a desired credential set with the CRC the gateway
-// last reported.
-func credState(set *store.CredentialSet, reported uint32, asked bool) string {
-	switch {
-	case set == nil:
-		return "unmanaged"
-	case !asked:
-		return "pending (no request yet)"
-	case set.CRC == reported:
-		return "current"
-	default:
-		return fmt.Sprintf("pending (reported %08x, desired %08x)", reported, set.CRC)
-	}
-}
-
 func runCUPSStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const name = "cups status"
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -133,11 +60,11 @@ the package version and credential CRCs it reported), its target update,
 whether its TC and CUPS credentials are the desired ones, a rotation in
 progress, and its last traffic connection. Never a key or a token.
 
-`+storeFlagsHelp)
+`+cupsFlagsHelp)
 		fs.PrintDefaults()
 	}
-	var sf storeFlags
-	sf.register(fs)
+	var a adminFlags
+	a.register(fs)
 	var eui euiFlag
 	fs.Var(&eui, "eui", "show only this gateway")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -147,60 +74,23 @@ progress, and its last traffic connection. Never a key or a token.
 	if fs.NArg() > 0 {
 		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
 	}
-	db, _, err := openStoreDirect(sf, false, name, stderr)
+	var st admin.CUPSStatus
+	err := cupsCall(a, false, name, stderr, func(api cupsAPI) (err error) {
+		st, err = api.CUPSStatus(ctx, eui.eui) // zero without --eui: every gateway
+		return err
+	})
 	if err != nil {
 		return fail(stderr, name, err)
-	}
-	defer db.Close()
-	gws, err := db.ListGateways(ctx)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	states, err := db.ListCUPSGateways(ctx)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	fleet, err := db.FleetTarget(ctx)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	byEUI := map[lorawan.EUI64]store.CUPSGateway{}
-	for _, s := range states {
-		byEUI[s.EUI] = s
-	}
-	var out []cupsStatus
-	for _, g := range gws {
-		if eui.set && g.EUI != eui.eui {
-			continue
-		}
-		st := cupsStatus{EUI: g.EUI, Name: g.Name, LastSeen: g.LastSeen, Target: fleet, TCCred: "unmanaged", CUPSCred: "unmanaged", TrafficPins: g.CertFingerprints}
-		if s, ok := byEUI[g.EUI]; ok {
-			st.State = &s
-			if s.TargetVersion != "" {
-				st.Target = s.TargetVersion
-			}
-			asked := !s.LastRequest.At.IsZero()
-			st.TCCred = credState(s.TCCred, s.LastRequest.TCCredCRC, asked)
-			st.CUPSCred = credState(s.CUPSCred, s.LastRequest.CUPSCredCRC, asked)
-		}
-		out = append(out, st)
-	}
-	if eui.set && len(out) == 0 {
-		return fail(stderr, name, fmt.Errorf("gateway %s is not registered", eui.eui))
 	}
 	if *asJSON {
-		return printJSON(stdout, stderr, name, out)
+		return printJSON(stdout, stderr, name, st.Gateways)
 	}
-	keys, err := db.ListSigningKeys(ctx)
-	if err != nil {
-		return fail(stderr, name, err)
-	}
-	fmt.Fprintf(stdout, "fleet target: %s\nsigning keys: %s\n\n", orNone(fleet), keyList(keys))
+	fmt.Fprintf(stdout, "fleet target: %s\nsigning keys: %s\n\n", orNone(st.FleetTarget), keyList(st.SigningKeys))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EUI\tLAST CUPS REQUEST\tPACKAGE\tTARGET\tTC CRED\tCUPS CRED\tROTATION\tLAST TC CONNECT")
-	for _, st := range out {
+	for _, g := range st.Gateways {
 		last, pkg, rot, tc := "-", "-", "-", "-"
-		if s := st.State; s != nil {
+		if s := g.State; s != nil {
 			if !s.LastRequest.At.IsZero() {
 				last = timeOrDash(s.LastRequest.At)
 				pkg = orDashText(strings.TrimSpace(s.LastRequest.Package))
@@ -213,7 +103,7 @@ progress, and its last traffic connection. Never a key or a token.
 			}
 			tc = timeOrDash(s.LastTCConnect)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.EUI, last, pkg, orDashText(st.Target), st.TCCred, st.CUPSCred, rot, tc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.EUI, last, pkg, orDashText(g.Target), g.TCCred, g.CUPSCred, rot, tc)
 	}
 	return flushTable(tw, stderr, name)
 }
@@ -243,7 +133,7 @@ func orNone(s string) string {
 	return s
 }
 
-func keyList(keys []store.SigningKey) string {
+func keyList(keys []admin.SigningKey) string {
 	if len(keys) == 0 {
 		return "none"
 	}
@@ -267,16 +157,17 @@ Sets what the CUPS server tells a gateway at its next request: its tc.uri
 Changing cups.uri moves the gateway to another CUPS server: make sure it
 answers with the same CA.
 
-`+storeFlagsHelp)
+`+cupsFlagsHelp)
 		fs.PrintDefaults()
 	}
-	var sf storeFlags
-	sf.register(fs)
+	var a adminFlags
+	a.register(fs)
 	var eui euiFlag
 	fs.Var(&eui, "eui", "gateway EUI, 16 hex digits (required)")
-	tcURI := fs.String("tc-uri", "", `tc.uri for the gateway, or "default"`)
-	cupsURI := fs.String("cups-uri", "", `cups.uri for the gateway, or "none"`)
-	target := fs.String("target", "", `target update version, or "fleet"`)
+	var set admin.CUPSSettings
+	fs.StringVar(&set.TCURI, "tc-uri", "", `tc.uri for the gateway, or "`+admin.DefaultTCURI+`"`)
+	fs.StringVar(&set.CUPSURI, "cups-uri", "", `cups.uri for the gateway, or "`+admin.NoCUPSURI+`"`)
+	fs.StringVar(&set.Target, "target", "", `target update version, or "`+admin.FleetTarget+`"`)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
@@ -285,54 +176,16 @@ answers with the same CA.
 		return fail(stderr, name, usagef("unexpected argument %q", fs.Arg(0)))
 	case !eui.set:
 		return fail(stderr, name, usagef("--eui is required"))
-	case *tcURI == "" && *cupsURI == "" && *target == "":
+	case set.TCURI == "" && set.CUPSURI == "" && set.Target == "":
 		return fail(stderr, name, usagef("nothing to set: give --tc-uri, --cups-uri or --target"))
 	}
-	if *tcURI != "" && *tcURI != "default" {
-		if err := pki.CheckTCURI(*tcURI); err != nil {
-			return fail(stderr, name, usageError{err.Error()})
-		}
-	}
-	if *cupsURI != "" && *cupsURI != "none" {
-		if err := cupsserver.CheckCUPSURI(*cupsURI); err != nil {
-			return fail(stderr, name, usageError{err.Error()})
-		}
-	}
-	db, _, err := openStoreDirect(sf, false, name, stderr)
-	if err != nil {
+	if err := set.Validate(); err != nil {
 		return fail(stderr, name, err)
 	}
-	defer db.Close()
-	err = db.UpdateCUPS(ctx, eui.eui, func(_ *store.Gateway, c *store.CUPSGateway) error {
-		switch *tcURI {
-		case "":
-		case "default":
-			c.TCURI = ""
-		default:
-			c.TCURI = *tcURI
-		}
-		switch *cupsURI {
-		case "":
-		case "none":
-			c.CUPSURI = ""
-		default:
-			c.CUPSURI = *cupsURI
-		}
-		switch *target {
-		case "":
-		case "fleet":
-			c.TargetVersion = ""
-		default:
-			c.TargetVersion = *target
-		}
-		return nil
+	err := cupsCall(a, false, name, stderr, func(api cupsAPI) error {
+		_, err := api.SetCUPS(ctx, eui.eui, set)
+		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		err = fmt.Errorf("gateway %s is not registered (loraedge gateway add)", eui.eui)
-	}
-	if errors.Is(err, store.ErrInvalid) {
-		err = usageError{err.Error()}
-	}
 	if err != nil {
 		return fail(stderr, name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/store"
@@ -129,10 +130,27 @@ func TestUpdateKeygenAndSign(t *testing.T) {
 		}
 	}
 
+	// A file over the limit is refused before it is read (a sparse file).
+	huge := filepath.Join(dir, "huge.bin")
+	hf, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hf.Truncate(admin.MaxUpdateSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	hf.Close()
+	empty := filepath.Join(dir, "empty.bin")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	usage := []struct {
 		name string
 		args []string
 	}{
+		{"sign a file over the limit", []string{"update", "sign", "--key", "release", huge, "--data", data}},
+		{"sign an empty file", []string{"update", "sign", "--key", "release", empty, "--data", data}},
+		{"sign with a control character in the version", []string{"update", "sign", "--key", "release", "--version", "a\x01", update, "--data", data}},
 		{"sign without key", []string{"update", "sign", update, "--data", data}},
 		{"sign without file", []string{"update", "sign", "--key", "release", "--data", data}},
 		{"sign with eui and no-target", []string{"update", "sign", "--key", "release", "--eui", tCUPSGateway, "--no-target", update, "--data", data}},
@@ -208,7 +226,7 @@ func TestGatewayCUPSHomeRotateStatus(t *testing.T) {
 		}
 	}
 	js := mustRunCUPS(t, "cups", "status", "--json", "--eui", tCUPSGateway, "--data", data)
-	var st []cupsStatus
+	var st []admin.CUPSGateway
 	if err := json.Unmarshal([]byte(js), &st); err != nil {
 		t.Fatalf("status JSON: %v\n%s", err, js)
 	}
@@ -246,20 +264,29 @@ func TestGatewayCUPSHomeRotateStatus(t *testing.T) {
 	}
 }
 
-// TestCUPSCommandsSayStopTheCloud holds the store open, as the running
-// cloud does, and expects the commands to say what to do.
-func TestCUPSCommandsSayStopTheCloud(t *testing.T) {
+// TestCUPSCommandsWithTheStoreHeld holds the store open, as a process other
+// than a running cloud with an admin API would: the commands say what holds
+// them up instead of waiting or failing obscurely.
+func TestCUPSCommandsWithTheStoreHeld(t *testing.T) {
 	data := cupsData(t)
 	db := openData(t, data)
 	defer db.Close()
+	update := filepath.Join(t.TempDir(), "u.bin")
+	if err := os.WriteFile(update, []byte("update"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"cups", "status", "--data", data},
+		{"cups", "set", "--eui", tCUPSGateway, "--target", "fleet", "--data", data},
 		{"gateway", "rotate", "--eui", tCUPSGateway, "--data", data},
+		{"gateway", "cups-home", "--eui", tCUPSGateway, "--out", t.TempDir(), "--cups-uri", "https://127.0.0.1:6041", "--data", data},
 		{"update", "list", "--data", data},
+		{"update", "keygen", "--name", "k", "--out", filepath.Join(t.TempDir(), "k.key"), "--data", data},
+		{"update", "sign", "--key", "k", update, "--data", data},
 	} {
 		code, _, stderr := runCLI(t, args...)
-		if code != exitFailure || !strings.Contains(stderr, "stop the cloud") {
-			t.Errorf("%v with the store held: exit %d, %q", args, code, stderr)
+		if code != exitFailure || !strings.Contains(stderr, "database in use") || !strings.Contains(stderr, admin.EndpointFile) {
+			t.Errorf("%v with the store held and no admin API: exit %d, %q; want 1 naming the lock and %s", args, code, stderr, admin.EndpointFile)
 		}
 	}
 }

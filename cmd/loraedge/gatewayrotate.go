@@ -11,14 +11,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/cloud/cupsserver"
 	"github.com/loraedge/loraedge/cloud/pki"
-	"github.com/loraedge/loraedge/store"
+	"github.com/loraedge/loraedge/cups"
 )
 
 // rotateFlags are the flags rotate and cups-home share.
 type rotateFlags struct {
-	sf      storeFlags
+	a       adminFlags
 	eui     euiFlag
 	days    int
 	tcURI   string
@@ -26,7 +27,7 @@ type rotateFlags struct {
 }
 
 func (r *rotateFlags) register(fs *flag.FlagSet) {
-	r.sf.register(fs)
+	r.a.register(fs)
 	fs.Var(&r.eui, "eui", "gateway EUI, 16 hex digits (required)")
 	fs.IntVar(&r.days, "days", int(pki.GatewayValidity/(24*time.Hour)), "certificate validity in days")
 	fs.StringVar(&r.tcURI, "tc-uri", "", "tc.uri for the gateway (default: the cloud's wss://public_host:port)")
@@ -41,47 +42,16 @@ func (r *rotateFlags) check(fs *flag.FlagSet) error {
 	case r.days < 1:
 		return usagef("--days must be at least 1")
 	}
-	if r.tcURI != "" {
-		if err := pki.CheckTCURI(r.tcURI); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	if r.cupsURI != "" {
-		if err := cupsserver.CheckCUPSURI(r.cupsURI); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	return nil
+	return r.spec().Validate()
 }
 
-// rotate opens the store and the CA and runs cupsserver.Rotate.
-func (r *rotateFlags) rotate(ctx context.Context, name string, stderr io.Writer) (*cupsserver.Rotation, *store.DB, error) {
-	db, cfg, err := openStoreDirect(r.sf, false, name, stderr)
-	if err != nil {
-		return nil, nil, err
-	}
-	ca, err := pki.LoadCA(cfg.DataDir)
-	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("%w (the gateway CA is created by loraedge cloud or loraedge gateway cert)", err)
-	}
-	rot, err := cupsserver.Rotate(ctx, db, ca, r.eui.eui, cupsserver.RotateOptions{
-		Validity: time.Duration(r.days) * 24 * time.Hour,
-		CUPSURI:  r.cupsURI,
-		TCURI:    r.tcURI,
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		err = fmt.Errorf("gateway %s is not registered (loraedge gateway add)", r.eui.eui)
-	}
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return rot, db, nil
+// spec is the rotation the flags ask for.
+func (r *rotateFlags) spec() admin.RotateSpec {
+	return admin.RotateSpec{Days: r.days, TCURI: r.tcURI, CUPSURI: r.cupsURI}
 }
 
 // printRotation tells what was issued and what happens next.
-func printRotation(w io.Writer, rot *cupsserver.Rotation) {
+func printRotation(w io.Writer, rot admin.Rotation) {
 	fmt.Fprintf(w, "tc certificate    %s (valid with the old ones until the gateway connects to the LNS with it)\n", rot.TCFingerprint)
 	fmt.Fprintf(w, "cups certificate  %s (valid with the old ones until the gateway makes a CUPS request with it)\n", rot.CUPSFingerprint)
 	fmt.Fprintf(w, "valid until       %s\n", rot.NotAfter.UTC().Format(time.RFC3339))
@@ -105,9 +75,10 @@ gateway (signed by the gateway CA) and makes them the credentials the CUPS
 server gives it at its next request. The gateway's current certificates stay
 valid: the old TC certificates are revoked once the gateway has connected to
 the LNS with the new one, the old CUPS certificates once it has made a CUPS
-request with the new one. loraedge cups status shows the progress.
+request with the new one. loraedge cups status shows the progress. Run it
+while the cloud runs: no private key is printed or leaves the cloud.
 
-`+storeFlagsHelp)
+`+cupsFlagsHelp)
 		fs.PrintDefaults()
 	}
 	var r rotateFlags
@@ -119,14 +90,17 @@ request with the new one. loraedge cups status shows the progress.
 	if err := r.check(fs); err != nil {
 		return fail(stderr, name, err)
 	}
-	rot, db, err := r.rotate(ctx, name, stderr)
+	var rot admin.Rotation
+	err := cupsCall(r.a, false, name, stderr, func(api cupsAPI) (err error) {
+		rot, err = api.RotateGateway(ctx, r.eui.eui, r.spec())
+		return err
+	})
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	defer db.Close()
 	fmt.Fprintf(stdout, "gateway %s: new credentials issued; the gateway gets them at its next CUPS request\n", r.eui.eui)
 	printRotation(stdout, rot)
-	if c, err := db.GetCUPSGateway(ctx, r.eui.eui); err == nil && c.LastRequest.At.IsZero() {
+	if !rot.CUPSRequested {
 		fmt.Fprintln(stdout, "note: the gateway has made no CUPS request yet; it needs cups.* to get these (loraedge gateway cups-home)")
 	}
 	return exitOK
@@ -147,9 +121,11 @@ tc.uri and a new TC certificate, issued now. With --sig-keys the public
 update-signing keys are written too (sig-0.key, sig-1.key, … in name order),
 so that the gateway only runs updates signed by them. It is a rotation
 (loraedge gateway rotate) whose CUPS credentials go into DIR: the gateway's
-earlier certificates are revoked once it uses the new ones.
+earlier certificates are revoked once it uses the new ones. Through the
+admin API the new CUPS key comes back in the answer (the one answer that
+carries a key) and is written here; the TC key stays in the cloud.
 
-`+storeFlagsHelp)
+`+cupsFlagsHelp)
 		fs.PrintDefaults()
 	}
 	var r rotateFlags
@@ -168,7 +144,7 @@ earlier certificates are revoked once it uses the new ones.
 		return fail(stderr, name, usagef("--out is required"))
 	}
 	if r.cupsURI == "" {
-		cfg, err := loadCloudConfig(r.sf.config, r.sf.data)
+		cfg, err := loadCloudConfig(r.a.config, r.a.data)
 		if err != nil {
 			return fail(stderr, name, usageError{err.Error()})
 		}
@@ -187,22 +163,34 @@ earlier certificates are revoked once it uses the new ones.
 			}
 		}
 	}
-	rot, db, err := r.rotate(ctx, name, stderr)
+	var (
+		home admin.CUPSHome
+		keys []admin.SigningKey
+	)
+	err := cupsCall(r.a, false, name, stderr, func(api cupsAPI) (err error) {
+		if home, err = api.CUPSHome(ctx, r.eui.eui, r.spec()); err != nil {
+			return err
+		}
+		if *sigKeys {
+			l, err := api.ListUpdates(ctx)
+			keys = l.Keys
+			return err
+		}
+		return nil
+	})
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	defer db.Close()
-	if err := cupsserver.WriteCUPSHome(*out, r.cupsURI, rot.CUPS); err != nil {
+	cred := cups.Credentials{Trust: home.CUPS.Trust, Cert: home.CUPS.Cert, Key: home.CUPS.Key}
+	err = cupsserver.WriteCUPSHome(*out, home.CUPSURI, cred)
+	clear(home.CUPS.Key)
+	if err != nil {
 		return fail(stderr, name, err)
 	}
 	fmt.Fprintf(stdout, "gateway %s: wrote %s, %s, %s, %s in %s\n", r.eui.eui, cupsserver.CUPSURIFile, cupsserver.CUPSTrustFile,
 		cupsserver.CUPSCertFile, cupsserver.CUPSKeyFile, *out)
-	fmt.Fprintf(stdout, "cups.uri          %s\n", r.cupsURI)
+	fmt.Fprintf(stdout, "cups.uri          %s\n", home.CUPSURI)
 	if *sigKeys {
-		keys, err := db.ListSigningKeys(ctx)
-		if err != nil {
-			return fail(stderr, name, err)
-		}
 		for i, k := range keys {
 			f := filepath.Join(*out, fmt.Sprintf("sig-%d.key", i))
 			if err := os.WriteFile(f, k.Public, 0o644); err != nil {
@@ -214,6 +202,6 @@ earlier certificates are revoked once it uses the new ones.
 			fmt.Fprintln(stdout, "note: no signing key in the store (loraedge update keygen); no sig-N.key written")
 		}
 	}
-	printRotation(stdout, rot)
+	printRotation(stdout, home.Rotation)
 	return exitOK
 }
