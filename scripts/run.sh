@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: the whole chain on this machine. It starts the cloud (bbolt
 # store, generated CA and KEK, embedded MQTT broker), registers a gateway,
-# a destination and three devices, starts an agent on the simulated
-# concentrator whose simulated devices join and send, and prints the
-# decoded AWS-shaped messages as they reach the destination topic.
+# a destination and three devices (OTAA 1.0.3, OTAA 1.1, ABP 1.0.3 class
+# C), starts an agent on the simulated concentrator whose simulated devices
+# send (the OTAA ones after joining, the ABP one from the start), and
+# prints the decoded AWS-shaped messages as they reach the destination
+# topic.
 #
 # Runs until Ctrl-C, or for RUN_DURATION (e.g. 60s) when set. RUN_COUNT=N
 # stops after N messages on the destination topic (the CI smoke test).
@@ -33,6 +35,13 @@ trap 'exit 130' INT TERM
 
 gw_eui=0016c001ff10a235
 region=EU868
+# The ABP device: registered in the cloud and simulated by the agent with
+# the same address and session keys (demo keys, in clear). Its DevAddr
+# belongs to the cloud's NetID (000000), or the gateway would filter it.
+abp_deveui=70b3d57ed0000003
+abp_devaddr=01abcdef
+abp_nwkskey=99d58493d1205b43efff8a11e7b39e0b
+abp_appskey=0c4b3a7d1c5f8e2a6b9d0e1f2a3b4c5d
 cat >"$dir/cloud.toml" <<EOF
 data_dir = "$data"
 log_level = "info"
@@ -53,8 +62,8 @@ le device add --deveui 70b3d57ed0000001 --joineui 70b3d57ed0000000 --appkey 2b7e
 	--mac 1.0.3 --class A --region $region --destination demo --name sensor-1-0-3
 le device add --deveui 70b3d57ed0000002 --joineui 70b3d57ed0000000 --appkey 000102030405060708090a0b0c0d0e0f \
 	--nwkkey 0f0e0d0c0b0a09080706050403020100 --mac 1.1 --class A --region $region --destination demo --name sensor-1-1
-le device add --deveui 70b3d57ed0000003 --devaddr 26011bda --nwkskey 99d58493d1205b43efff8a11e7b39e0b \
-	--appskey 0c4b3a7d1c5f8e2a6b9d0e1f2a3b4c5d --mac 1.0.3 --class C --region $region --destination demo --name abp-class-c
+le device add --deveui $abp_deveui --devaddr $abp_devaddr --nwkskey $abp_nwkskey \
+	--appskey $abp_appskey --mac 1.0.3 --class C --region $region --destination demo --name abp-class-c
 le gateway cert --eui $gw_eui --out "$dir/gateway"
 
 cat >"$dir/agent.toml" <<EOF
@@ -86,6 +95,18 @@ data_rate = 3
 interval = "12s"
 fport = 2
 payload = "0102030405"
+[[radio.sim.devices]]
+activation = "abp"
+dev_eui = "$abp_deveui"
+dev_addr = "$abp_devaddr"
+nwk_s_key = "$abp_nwkskey"
+app_s_key = "$abp_appskey"
+mac_version = "1.0.3"
+class = "C"
+data_rate = 4
+interval = "10s"
+fport = 3
+payload = "0a0b"
 EOF
 
 echo "== starting the cloud (gateways on :$gw_port, MQTT on :$mqtt_port, API on :$api_port)"

@@ -39,7 +39,10 @@ type Config struct {
 	// AllowRunCmd lets the LNS run programs on the gateway (runcmd); off
 	// by default, as it hands the LNS a shell.
 	AllowRunCmd bool `toml:"allow_runcmd"`
-	// AllowRmtsh lets the LNS open a remote shell (rmtsh); off by default.
+	// AllowRmtsh lets the LNS open interactive shells on the gateway
+	// (rmtsh: "sh" on a pseudo-terminal, with the agent's privileges, up
+	// to two, ended with the connection); off by default, as it hands the
+	// LNS a shell. Linux only.
 	AllowRmtsh bool `toml:"allow_rmtsh"`
 
 	Station   StationInfo `toml:"station"`
@@ -178,20 +181,49 @@ type Sim struct {
 	PathLoss float64 `toml:"path_loss"`
 	// CounterStart is the concentrator's 32-bit µs counter at start.
 	CounterStart uint32 `toml:"counter_start"`
-	// Devices are simulated end devices that join and send periodically.
+	// Devices are simulated end devices that send periodically, OTAA ones
+	// after joining.
 	Devices []SimDevice `toml:"devices"`
 }
 
-// SimDevice is one simulated OTAA end device. Its keys sit in this file in
-// clear: for demos only.
+// Activation modes of a simulated device (SimDevice.Activation).
+const (
+	// ActivationOTAA devices join first (the default).
+	ActivationOTAA = "otaa"
+	// ActivationABP devices are personalised: they hold a DevAddr and
+	// session keys and send from the start.
+	ActivationABP = "abp"
+)
+
+// SimDevice is one simulated end device, activated over the air (OTAA:
+// DevEUI, JoinEUI and root keys) or by personalisation (ABP: DevEUI,
+// DevAddr and session keys). Its keys sit in this file in clear: for demos
+// only. The key names follow `loraedge device add`'s flags (nwk_s_key for
+// --nwkskey, …).
 type SimDevice struct {
-	// DevEUI and JoinEUI identify the device (16 hex digits).
+	// Activation is "otaa" (or empty) or "abp".
+	Activation string `toml:"activation"`
+	// DevEUI identifies the device (16 hex digits); JoinEUI is the OTAA
+	// join server's EUI.
 	DevEUI  string `toml:"dev_eui"`
 	JoinEUI string `toml:"join_eui"`
-	// AppKey (and NwkKey for LoRaWAN 1.1) are the root keys (32 hex
+	// AppKey (and NwkKey for LoRaWAN 1.1) are the OTAA root keys (32 hex
 	// digits).
 	AppKey string `toml:"app_key"`
 	NwkKey string `toml:"nwk_key"`
+	// DevAddr is the ABP device's address (8 hex digits).
+	DevAddr string `toml:"dev_addr"`
+	// NwkSKey (LoRaWAN 1.0.x), or FNwkSIntKey, SNwkSIntKey and NwkSEncKey
+	// (1.1), and AppSKey are the ABP session keys (32 hex digits).
+	NwkSKey     string `toml:"nwk_s_key"`
+	FNwkSIntKey string `toml:"f_nwk_s_int_key"`
+	SNwkSIntKey string `toml:"s_nwk_s_int_key"`
+	NwkSEncKey  string `toml:"nwk_s_enc_key"`
+	AppSKey     string `toml:"app_s_key"`
+	// FCntUp is the ABP device's first uplink counter at each start of the
+	// agent (0 by default): the cloud refuses counters it has already
+	// accepted, so a restart against the same cloud needs a higher one.
+	FCntUp uint32 `toml:"f_cnt_up"`
 	// MACVersion is "1.0.x" or "1.1".
 	MACVersion string `toml:"mac_version"`
 	// Class is "A" or "C".
@@ -203,6 +235,98 @@ type SimDevice struct {
 	// FPort and Payload (hex) are what the device sends.
 	FPort   int    `toml:"fport"`
 	Payload string `toml:"payload"`
+}
+
+// IsABP reports whether the device is activated by personalisation.
+func (d SimDevice) IsABP() bool { return d.Activation == ActivationABP }
+
+// SimABP is a simulated ABP device's address and session keys, parsed.
+type SimABP struct {
+	DevAddr lorawan.DevAddr
+	// NwkSKey is the 1.0.x network session key; FNwkSIntKey, SNwkSIntKey
+	// and NwkSEncKey the 1.1 ones. The other version's keys are zero.
+	NwkSKey                              lorawan.AES128Key
+	FNwkSIntKey, SNwkSIntKey, NwkSEncKey lorawan.AES128Key
+	AppSKey                              lorawan.AES128Key
+	// FCntUp is the first uplink counter.
+	FCntUp uint32
+}
+
+// ABPSession returns the ABP device's address and the session keys of its
+// LoRaWAN version. It fails (with an error that never carries a key) for
+// an OTAA device or a missing or malformed setting.
+func (d SimDevice) ABPSession() (SimABP, error) {
+	if !d.IsABP() {
+		return SimABP{}, errors.New("not an ABP device (activation is not \"abp\")")
+	}
+	v, err := lorawan.ParseMACVersion(d.MACVersion)
+	if err != nil {
+		return SimABP{}, fmt.Errorf("mac_version: %w", err)
+	}
+	if d.DevAddr == "" {
+		return SimABP{}, errors.New("dev_addr: missing: an ABP device needs its DevAddr (8 hex digits)")
+	}
+	s := SimABP{FCntUp: d.FCntUp}
+	if s.DevAddr, err = lorawan.ParseDevAddr(d.DevAddr); err != nil {
+		return SimABP{}, fmt.Errorf("dev_addr: %w", err)
+	}
+	keys := []simKey{{"app_s_key", d.AppSKey, &s.AppSKey}}
+	if v == lorawan.MACVersion1_1 {
+		keys = append(keys, simKey{"f_nwk_s_int_key", d.FNwkSIntKey, &s.FNwkSIntKey},
+			simKey{"s_nwk_s_int_key", d.SNwkSIntKey, &s.SNwkSIntKey}, simKey{"nwk_s_enc_key", d.NwkSEncKey, &s.NwkSEncKey})
+	} else {
+		keys = append(keys, simKey{"nwk_s_key", d.NwkSKey, &s.NwkSKey})
+	}
+	for _, k := range keys {
+		if err := k.parse(); err != nil {
+			return SimABP{}, err
+		}
+	}
+	return s, nil
+}
+
+// simKey is one key setting of a simulated device: its TOML name, its
+// text, and where its parsed value goes.
+type simKey struct {
+	name, text string
+	dst        *lorawan.AES128Key
+}
+
+// parse reads the key into dst; the error says what is wrong (missing,
+// how many hex digits, not hex) without the key.
+func (k simKey) parse() error {
+	if strings.TrimSpace(k.text) == "" {
+		return fmt.Errorf("%s: missing (32 hex digits)", k.name)
+	}
+	v, err := lorawan.ParseAES128Key(k.text) // its error quotes the key: not passed on
+	if err == nil {
+		if k.dst != nil {
+			*k.dst = v
+		}
+		return nil
+	}
+	digits := 0
+	for _, c := range k.text {
+		switch {
+		case c == '-' || c == ':' || c == ' ':
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+			digits++
+		default:
+			return fmt.Errorf("%s: not hex (want 32 hex digits)", k.name)
+		}
+	}
+	return fmt.Errorf("%s: %d hex digits, want 32", k.name, digits)
+}
+
+// given lists the names of the settings among names/values that are set.
+func given(settings ...[2]string) []string {
+	var out []string
+	for _, s := range settings {
+		if strings.TrimSpace(s[1]) != "" {
+			out = append(out, s[0])
+		}
+	}
+	return out
 }
 
 // Spool bounds the uplink spool (see package agentstore).
@@ -415,39 +539,48 @@ func (s Sim) validate() []error {
 	if s.PathLoss <= 0 {
 		errs = append(errs, fmt.Errorf("radio.sim.path_loss %v: want a positive loss in dB", s.PathLoss))
 	}
-	seen := map[string]bool{}
+	seen := map[lorawan.EUI64]bool{}
+	addrs := map[lorawan.DevAddr]bool{}
 	for i, d := range s.Devices {
 		if err := d.validate(region); err != nil {
 			errs = append(errs, fmt.Errorf("radio.sim.devices[%d]: %w", i, err))
 			continue
 		}
-		if seen[d.DevEUI] {
-			errs = append(errs, fmt.Errorf("radio.sim.devices[%d]: dev_eui %s given twice", i, d.DevEUI))
+		eui, _ := lorawan.ParseEUI64(d.DevEUI)
+		if seen[eui] {
+			errs = append(errs, fmt.Errorf("radio.sim.devices[%d]: dev_eui %s given twice", i, eui))
 		}
-		seen[d.DevEUI] = true
+		seen[eui] = true
+		if d.IsABP() {
+			abp, _ := d.ABPSession()
+			if addrs[abp.DevAddr] {
+				errs = append(errs, fmt.Errorf("radio.sim.devices[%d]: dev_addr %s given twice", i, abp.DevAddr))
+			}
+			addrs[abp.DevAddr] = true
+		}
 	}
 	return errs
 }
 
 // validate checks a simulated device; errors never carry its keys.
 func (d SimDevice) validate(region *lorawan.Region) error {
-	if _, err := lorawan.ParseEUI64(d.DevEUI); err != nil {
-		return fmt.Errorf("dev_eui: %w", err)
-	}
-	if _, err := lorawan.ParseEUI64(d.JoinEUI); err != nil {
-		return fmt.Errorf("join_eui: %w", err)
-	}
-	if _, err := lorawan.ParseAES128Key(d.AppKey); err != nil {
-		return errors.New("app_key: want 32 hex digits")
+	if err := checkEUI("dev_eui", d.DevEUI); err != nil {
+		return err
 	}
 	v, err := lorawan.ParseMACVersion(d.MACVersion)
 	if err != nil {
 		return fmt.Errorf("mac_version: %w", err)
 	}
-	if v == lorawan.MACVersion1_1 {
-		if _, err := lorawan.ParseAES128Key(d.NwkKey); err != nil {
-			return errors.New("nwk_key: LoRaWAN 1.1 needs 32 hex digits")
-		}
+	switch d.Activation {
+	case "", ActivationOTAA:
+		err = d.validateOTAA(v)
+	case ActivationABP:
+		err = d.validateABP(v)
+	default:
+		err = fmt.Errorf("activation %q: want %q or %q", d.Activation, ActivationOTAA, ActivationABP)
+	}
+	if err != nil {
+		return err
 	}
 	if d.Class != "A" && d.Class != "C" {
 		return fmt.Errorf("class %q: want A or C", d.Class)
@@ -463,6 +596,64 @@ func (d SimDevice) validate(region *lorawan.Region) error {
 	}
 	if _, err := d.PayloadBytes(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateOTAA checks the settings of a device that joins: JoinEUI, the
+// root keys of its version, and no ABP setting.
+func (d SimDevice) validateOTAA(v lorawan.MACVersion) error {
+	abp := given([2]string{"dev_addr", d.DevAddr}, [2]string{"nwk_s_key", d.NwkSKey},
+		[2]string{"f_nwk_s_int_key", d.FNwkSIntKey}, [2]string{"s_nwk_s_int_key", d.SNwkSIntKey},
+		[2]string{"nwk_s_enc_key", d.NwkSEncKey}, [2]string{"app_s_key", d.AppSKey})
+	if d.FCntUp != 0 {
+		abp = append(abp, "f_cnt_up")
+	}
+	if len(abp) > 0 {
+		return fmt.Errorf("%s: ABP settings in an OTAA device (set activation = %q, or remove them)", strings.Join(abp, ", "), ActivationABP)
+	}
+	if err := checkEUI("join_eui", d.JoinEUI); err != nil {
+		return err
+	}
+	if err := (simKey{name: "app_key", text: d.AppKey}).parse(); err != nil {
+		return err
+	}
+	if v == lorawan.MACVersion1_1 {
+		return simKey{name: "nwk_key", text: d.NwkKey}.parse()
+	}
+	if len(given([2]string{"nwk_key", d.NwkKey})) > 0 {
+		return fmt.Errorf("nwk_key: a LoRaWAN 1.1 key in a %s device (it takes app_key alone)", d.MACVersion)
+	}
+	return nil
+}
+
+// validateABP checks the settings of a personalised device: DevAddr, the
+// session keys of its version, and neither OTAA settings nor the other
+// version's keys.
+func (d SimDevice) validateABP(v lorawan.MACVersion) error {
+	otaa := given([2]string{"join_eui", d.JoinEUI}, [2]string{"app_key", d.AppKey}, [2]string{"nwk_key", d.NwkKey})
+	if len(otaa) > 0 {
+		return fmt.Errorf("%s: OTAA settings in an ABP device, which never joins (set activation = %q, or remove them)", strings.Join(otaa, ", "), ActivationOTAA)
+	}
+	if v == lorawan.MACVersion1_1 {
+		if len(given([2]string{"nwk_s_key", d.NwkSKey})) > 0 {
+			return errors.New("nwk_s_key: a LoRaWAN 1.0.x key in a 1.1 device (it takes f_nwk_s_int_key, s_nwk_s_int_key and nwk_s_enc_key)")
+		}
+	} else if k11 := given([2]string{"f_nwk_s_int_key", d.FNwkSIntKey}, [2]string{"s_nwk_s_int_key", d.SNwkSIntKey},
+		[2]string{"nwk_s_enc_key", d.NwkSEncKey}); len(k11) > 0 {
+		return fmt.Errorf("%s: LoRaWAN 1.1 keys in a %s device (it takes nwk_s_key)", strings.Join(k11, ", "), d.MACVersion)
+	}
+	_, err := d.ABPSession()
+	return err
+}
+
+// checkEUI checks an EUI setting.
+func checkEUI(name, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("%s: missing (16 hex digits)", name)
+	}
+	if _, err := lorawan.ParseEUI64(s); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -593,7 +593,7 @@ func TestLoadRefuses(t *testing.T) {
 }
 
 // TestExampleConfig checks that agent.example.toml loads, shows the
-// defaults (but for its sample router EUI and simulated device), and
+// defaults (but for its sample router EUI and simulated devices), and
 // documents every key.
 func TestExampleConfig(t *testing.T) {
 	t.Parallel()
@@ -621,8 +621,8 @@ func TestExampleConfig(t *testing.T) {
 	want.TC.URI = "ws://127.0.0.1:6038"
 	want.Params = map[string]string{}
 	want.Radio.BackendChosen = true // the example names its backend
-	if len(cfg.Radio.Sim.Devices) != 1 {
-		t.Errorf("example has %d simulated devices, want its one sample", len(cfg.Radio.Sim.Devices))
+	if devs := cfg.Radio.Sim.Devices; len(devs) != 2 || devs[0].IsABP() || !devs[1].IsABP() {
+		t.Errorf("example has simulated devices %+v, want its two samples, OTAA then ABP", devs)
 	}
 	cfg.Radio.Sim.Devices = nil
 	if !reflect.DeepEqual(*cfg, want) {

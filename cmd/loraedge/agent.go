@@ -274,7 +274,8 @@ func newRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agent
 }
 
 // newSimRadio puts a simulated concentrator on a simulated air in the
-// process, with the configured simulated devices joining and sending on it.
+// process, with the configured simulated devices (OTAA ones joining first,
+// ABP ones at once) sending on it.
 func newSimRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*agentRadio, error) {
 	s := cfg.Radio.Sim
 	region, err := lorawan.RegionByName(s.Region)
@@ -322,48 +323,59 @@ func newSimRadio(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ag
 }
 
 // newSimDevice builds one simulated device from its configuration (checked
-// by config.Load).
+// by config.Load): an OTAA device that must join, or an ABP device active
+// at once with its DevAddr and session keys.
 func newSimDevice(air *sim.Air, region *lorawan.Region, dc config.SimDevice, log *slog.Logger) (*sim.Device, error) {
 	devEUI, err := lorawan.ParseEUI64(dc.DevEUI)
 	if err != nil {
 		return nil, err
 	}
-	joinEUI, err := lorawan.ParseEUI64(dc.JoinEUI)
-	if err != nil {
-		return nil, err
-	}
-	appKey, err := lorawan.ParseAES128Key(dc.AppKey)
-	if err != nil {
-		return nil, errors.New("simulated device: app_key is not 32 hex digits")
-	}
 	mac, err := lorawan.ParseMACVersion(dc.MACVersion)
 	if err != nil {
 		return nil, err
-	}
-	var nwkKey lorawan.AES128Key
-	if mac == lorawan.MACVersion1_1 {
-		if nwkKey, err = lorawan.ParseAES128Key(dc.NwkKey); err != nil {
-			return nil, errors.New("simulated device: nwk_key is not 32 hex digits")
-		}
 	}
 	class := sim.ClassA
 	if dc.Class == "C" {
 		class = sim.ClassC
 	}
+	dlog := log.With("sim_device", devEUI.String())
+	cfg := sim.DeviceConfig{
+		Region: region, MACVersion: mac, Class: class, DevEUI: devEUI, DataRate: dc.DataRate,
+		OnEvent: func(e sim.Event) { logSimEvent(dlog, e) },
+	}
+	if dc.IsABP() {
+		s, err := dc.ABPSession() // its errors never carry a key
+		if err != nil {
+			return nil, fmt.Errorf("simulated device %s: %w", devEUI, err)
+		}
+		cfg.ABP = &sim.ABPConfig{DevAddr: s.DevAddr, NwkSKey: s.NwkSKey, FNwkSIntKey: s.FNwkSIntKey,
+			SNwkSIntKey: s.SNwkSIntKey, NwkSEncKey: s.NwkSEncKey, AppSKey: s.AppSKey, FCntUp: s.FCntUp}
+		d, err := sim.NewDevice(air, cfg)
+		if err == nil {
+			dlog.Info("simulated device activated by personalisation (ABP)", "devaddr", s.DevAddr.String(),
+				"mac_version", dc.MACVersion, "fcnt_up", s.FCntUp)
+		}
+		return d, err
+	}
+	if cfg.JoinEUI, err = lorawan.ParseEUI64(dc.JoinEUI); err != nil {
+		return nil, err
+	}
+	if cfg.AppKey, err = lorawan.ParseAES128Key(dc.AppKey); err != nil {
+		return nil, errors.New("simulated device: app_key is not 32 hex digits")
+	}
+	if mac == lorawan.MACVersion1_1 {
+		if cfg.NwkKey, err = lorawan.ParseAES128Key(dc.NwkKey); err != nil {
+			return nil, errors.New("simulated device: nwk_key is not 32 hex digits")
+		}
+	}
 	// DevNonces must not repeat across restarts: 1.0 devices start at a
 	// random one, 1.1 devices (strictly increasing) at the minutes since
 	// 2025, which grow faster than a demo device joins.
-	nonce := uint16(rand.N(1 << 16))
+	cfg.DevNonce = uint16(rand.N(1 << 16))
 	if mac == lorawan.MACVersion1_1 {
-		nonce = uint16(time.Since(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Minute)
+		cfg.DevNonce = uint16(time.Since(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Minute)
 	}
-	dlog := log.With("sim_device", devEUI.String())
-	return sim.NewDevice(air, sim.DeviceConfig{
-		Region: region, MACVersion: mac, Class: class,
-		DevEUI: devEUI, JoinEUI: joinEUI, AppKey: appKey, NwkKey: nwkKey,
-		DevNonce: nonce, DataRate: dc.DataRate,
-		OnEvent: func(e sim.Event) { logSimEvent(dlog, e) },
-	})
+	return sim.NewDevice(air, cfg)
 }
 
 // logSimEvent logs what happened to a simulated device (never its keys).
@@ -382,10 +394,11 @@ func logSimEvent(log *slog.Logger, e sim.Event) {
 	}
 }
 
-// driveSimDevice joins, then sends the device's payload every interval,
-// until ctx ends; the first attempt comes one interval (plus delay, which
-// staggers devices) after start, leaving the agent time to connect. A
-// failed join is retried at the next tick.
+// driveSimDevice sends the device's payload every interval until ctx
+// ends; an OTAA device joins first (a failed join is retried at the next
+// tick), an ABP device never does. The first attempt comes one interval
+// (plus delay, which staggers devices) after start, leaving the agent time
+// to connect.
 func driveSimDevice(ctx context.Context, d *sim.Device, dc config.SimDevice, delay time.Duration, log *slog.Logger) {
 	payload, _ := dc.PayloadBytes() // checked by config.Load
 	wait := time.Duration(dc.Interval) + delay
@@ -399,7 +412,7 @@ func driveSimDevice(ctx context.Context, d *sim.Device, dc config.SimDevice, del
 		}
 		wait = time.Duration(dc.Interval)
 		var err error
-		if _, joined := d.Session(); joined {
+		if _, active := d.Session(); active || dc.IsABP() {
 			err = d.SendData(uint8(dc.FPort), payload, false)
 		} else {
 			err = d.Join()

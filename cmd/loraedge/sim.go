@@ -225,6 +225,15 @@ func (d *simDeviceConfig) validate(region *lorawan.Region) error {
 		return errors.New("payload: want hex")
 	}
 	if d.ABP != nil {
+		otaa := given([2]string{"join_eui", d.JoinEUI}, [2]string{"app_key", d.AppKey}, [2]string{"nwk_key", d.NwkKey})
+		if len(otaa) > 0 {
+			return fmt.Errorf("%s: OTAA settings in an ABP device, which never joins (remove them, or the abp table)", strings.Join(otaa, ", "))
+		}
+		if d.DevEUI != "" {
+			if _, err := lorawan.ParseEUI64(d.DevEUI); err != nil {
+				return fmt.Errorf("dev_eui: %w", err)
+			}
+		}
 		return d.ABP.validate(mac)
 	}
 	if _, err := lorawan.ParseEUI64(d.DevEUI); err != nil {
@@ -260,7 +269,28 @@ func (a *simABPConfig) validate(mac lorawan.MACVersion) error {
 			return fmt.Errorf("%s: want 32 hex digits", name)
 		}
 	}
+	// The other version's keys would be ignored: refused.
+	if mac == lorawan.MACVersion1_1 {
+		if len(given([2]string{"abp.nwk_s_key", a.NwkSKey})) > 0 {
+			return errors.New("abp.nwk_s_key: a LoRaWAN 1.0.x key in a 1.1 device (it takes f_nwk_s_int_key, s_nwk_s_int_key and nwk_s_enc_key)")
+		}
+	} else if k11 := given([2]string{"abp.f_nwk_s_int_key", a.FNwkSIntKey}, [2]string{"abp.s_nwk_s_int_key", a.SNwkSIntKey},
+		[2]string{"abp.nwk_s_enc_key", a.NwkSEncKey}); len(k11) > 0 {
+		return fmt.Errorf("%s: LoRaWAN 1.1 keys in a %s device (it takes nwk_s_key)", strings.Join(k11, ", "), mac)
+	}
 	return nil
+}
+
+// given returns the names of the settings (name, value pairs) whose value
+// is not empty.
+func given(settings ...[2]string) []string {
+	var out []string
+	for _, s := range settings {
+		if strings.TrimSpace(s[1]) != "" {
+			out = append(out, s[0])
+		}
+	}
+	return out
 }
 
 // simLogLevel parses a log level.
