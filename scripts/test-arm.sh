@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Cross-compiles the SX1302 and SX1301 drivers and their command for
+# Cross-compiles the SX1302 and SX1301 drivers (and their shared core) and their command for
 # linux/arm64 and linux/arm (GOARM=7), then runs the drivers' tests under qemu user-mode
 # emulation (Debian's qemu-user-static). Without qemu it skips the run,
 # except under CI (CI=true), where a missing tool is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(./hal/sx1302/... ./hal/sx1301/...)
+pkgs=(./hal/sx1302/... ./hal/sx1301/... ./hal/internal/...)
 GOOS=linux GOARCH=arm64 go build "${pkgs[@]}" ./cmd/loraedge
 GOOS=linux GOARCH=arm GOARM=7 go build "${pkgs[@]}" ./cmd/loraedge
 echo "cross-compile linux/arm64 and linux/arm (GOARM=7): ok"
@@ -29,7 +29,7 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for pkg in ./hal/sx1302 ./hal/sx1301; do
+for pkg in ./hal/sx1302 ./hal/sx1301 ./hal/internal/sx130x ./hal/internal/sx130xtest; do
 	bin="$tmp/$(basename "$pkg").test"
 	GOOS=linux GOARCH=arm64 go test -c -o "$bin" "$pkg"
 	# Run from the package directory, as go test does.
@@ -38,4 +38,4 @@ for pkg in ./hal/sx1302 ./hal/sx1301; do
 		exit 1
 	fi
 done
-echo "test-arm: hal/sx1302 and hal/sx1301 tests passed under $qemu (linux/arm64)"
+echo "test-arm: hal/sx1302, hal/sx1301 and their shared core tests passed under $qemu (linux/arm64)"

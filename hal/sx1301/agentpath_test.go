@@ -2,9 +2,7 @@ package sx1301_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"github.com/loraedge/loraedge/internal/pathtest"
 	"math"
 	"testing"
 	"time"
@@ -12,7 +10,9 @@ import (
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1301"
+	"github.com/loraedge/loraedge/internal/pathtest"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/station"
 )
@@ -99,19 +99,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	case <-time.After(pathWait):
 		t.Fatal("the driver delivered no frame")
 	}
-	up, ok := lns.Next(t).(*station.Updf)
-	if !ok {
-		t.Fatal("the first uplink is not an updf")
-	}
-	if phyGot, err := up.PHYPayload(); err != nil || !bytes.Equal(phyGot, phy) {
-		t.Errorf("updf rebuilds % x (%v), want % x", phyGot, err, phy)
-	}
-	if up.Freq != wantFreq {
-		t.Errorf("updf Freq %d, want %d", up.Freq, wantFreq)
-	}
-	if want := pathtest.DRFor(t, rc, 10); up.DR != want {
-		t.Errorf("updf DR %d, want %d (SF10/125)", up.DR, want)
-	}
+	up := sx130xtest.NextUpdf(t, lns, phy, wantFreq, pathtest.DRFor(t, rc, 10)) // SF10/125
 	// RSSI: raw + rssi_offset + 35 (multi-SF), truncated as Station does.
 	if want := -math.Trunc(-(44 + rssiOffset + 35)); up.UpInfo.RSSI != want {
 		t.Errorf("updf RSSI %v, want %v", up.UpInfo.RSSI, want)
@@ -130,43 +118,13 @@ func TestAgentPathOnModel(t *testing.T) {
 	}
 
 	// RX1 one second later.
-	devEUI := lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x02}
 	pdu := []byte{0xA0, 0x04, 0x03, 0x02, 0x01, 0x20, 0x05, 0x00, 0x01, 0x02, 0x03, 0x04}
-	rx1DR, rx2DR, rx2Freq, rctx := up.DR, 0, uint32(869_525_000), int64(0)
+	sx130xtest.RX1Downlink(t, lns, up, sx130xtest.Downlink{DevEUI: lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x02}, Diid: 31, PDU: pdu},
+		r.clock, func() (bool, string) {
+			st := r.chip.TxStatus()
+			return st == 0x90, fmt.Sprintf("TX_STATUS 0x%02x", st)
+		})
 	rx1Freq := up.Freq
-	err = lns.Srv.Send(context.Background(), pathGateway, &station.Dnmsg{
-		DevEUI: devEUI, DC: station.ClassA, Diid: 31, PDU: pdu, RxDelay: 1,
-		RX1DR: &rx1DR, RX1Freq: &rx1Freq, RX2DR: &rx2DR, RX2Freq: &rx2Freq, XTime: up.UpInfo.XTime, Rctx: &rctx,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.After(pathWait)
-	for r.chip.TxStatus() != 0x90 {
-		select {
-		case <-deadline:
-			t.Fatalf("the downlink was never scheduled (TX_STATUS 0x%02x)", r.chip.TxStatus())
-		case <-time.After(time.Millisecond):
-		}
-	}
-	var tx *station.Dntxed
-	for tx == nil {
-		select {
-		case u := <-lns.Ups:
-			d, ok := u.Message.(*station.Dntxed)
-			if !ok {
-				t.Fatalf("%T came up before dntxed", u.Message)
-			}
-			tx = d
-		case <-deadline:
-			t.Fatal("no dntxed")
-		case <-time.After(2 * time.Millisecond):
-			r.clock.Advance(20 * time.Millisecond)
-		}
-	}
-	if tx.Diid != 31 || tx.DevEUI != devEUI || tx.DR != rx1DR || tx.Freq != rx1Freq || tx.XTime != up.UpInfo.XTime.Add(time.Second) {
-		t.Errorf("dntxed %+v, want diid 31, %s, DR %d, %d Hz, xtime 0x%x", tx, devEUI, rx1DR, rx1Freq, up.UpInfo.XTime.Add(time.Second))
-	}
 
 	// The TX header and registers lgw_send would have written.
 	sent := r.chip.Sent()

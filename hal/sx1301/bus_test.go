@@ -3,81 +3,23 @@ package sx1301
 import (
 	"bytes"
 	"errors"
-	"os"
 	"testing"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/conn/v3/spi/spitest"
-	"periph.io/x/host/v3"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 )
 
-// hwEnv names the SPI device on which the framing tests marked hw also
-// run, through a recorder, when set (LORAEDGE_SPI=/dev/spidev0.0 on a Pi
-// with an SX1301 board, reset and idle). Those tests only read global
-// registers; the recorded writes must match the playback byte for byte,
-// and the replies are logged.
-const hwEnv = "LORAEDGE_SPI"
-
-// framing runs ops through a playback (or the hardware recorder) and
-// checks that every op was consumed.
+// framing runs ops through a playback, or through a recorder on the SPI
+// device sx130xtest.HWEnv names (LORAEDGE_SPI=/dev/spidev0.0 on a Pi with
+// an SX1301 board, reset and idle) for the tests marked hw, which only
+// read global registers, and checks the transfers.
 func framing(t *testing.T, hw bool, ops []conntest.IO, run func(b *bus) error) {
 	t.Helper()
-	if dev := os.Getenv(hwEnv); dev != "" {
-		if !hw {
-			t.Skipf("%s set: this framing test writes registers or switches pages; playback only", hwEnv)
-		}
-		hardware(t, dev, ops, run)
-		return
-	}
-	pb := &spitest.Playback{Playback: conntest.Playback{Ops: ops, DontPanic: true}}
-	c, err := pb.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(newBus(c)); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if err := pb.Close(); err != nil {
-		t.Errorf("playback not consumed: %v", err)
-	}
+	sx130xtest.Framing(t, SPISpeed, hw, "this framing test writes registers or switches pages", ops,
+		func(c spi.Conn) error { return run(newBus(c)) })
 }
-
-// hardware runs the same ops on a real SX1301 through spitest.Record and
-// compares the bytes written.
-func hardware(t *testing.T, dev string, ops []conntest.IO, run func(b *bus) error) {
-	t.Helper()
-	if _, err := host.Init(); err != nil {
-		t.Fatalf("host.Init: %v", err)
-	}
-	p, err := spireg.Open(dev)
-	if err != nil {
-		t.Fatalf("open %s: %v", dev, err)
-	}
-	rec := &spitest.Record{Port: p}
-	defer rec.Close()
-	c, err := rec.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(newBus(c)); err != nil {
-		t.Fatalf("run on %s: %v", dev, err)
-	}
-	if len(rec.Ops) != len(ops) {
-		t.Fatalf("%d transfers on %s, want %d", len(rec.Ops), dev, len(ops))
-	}
-	for i, op := range rec.Ops {
-		if !bytes.Equal(op.W, ops[i].W) {
-			t.Errorf("transfer %d wrote % x, want % x", i, op.W, ops[i].W)
-		}
-		t.Logf("transfer %d read % x", i, op.R)
-	}
-}
-
-// onHW reports whether the test runs on hardware (values read are then
-// the board's, not the playback's).
-func onHW() bool { return os.Getenv(hwEnv) != "" }
 
 func TestFramingReadVersion(t *testing.T) {
 	framing(t, true, []conntest.IO{
@@ -87,7 +29,7 @@ func TestFramingReadVersion(t *testing.T) {
 		{W: []byte{0x01, 0x00}, R: []byte{0x00, 103}},
 	}, func(b *bus) error {
 		v, err := b.readReg(registers[regVersion])
-		if err == nil && !onHW() && v != ChipVersion {
+		if err == nil && !sx130xtest.OnHW() && v != ChipVersion {
 			t.Errorf("version %d, want %d", v, ChipVersion)
 		}
 		return err
@@ -101,7 +43,7 @@ func TestFramingFPGAProbe(t *testing.T) {
 		{W: []byte{0x01, 0x01, 0x00}, R: []byte{0x00, 103, 0x00}},
 	}, func(b *bus) error {
 		v, err := b.probeFPGA()
-		if err == nil && !onHW() && v != 0 {
+		if err == nil && !sx130xtest.OnHW() && v != 0 {
 			t.Errorf("probe answer %d, want 0 (no FPGA)", v)
 		}
 		return err
@@ -290,12 +232,7 @@ func TestFramingReadOnlyRefused(t *testing.T) {
 }
 
 func TestFramingTxError(t *testing.T) {
-	pb := &spitest.Playback{Playback: conntest.Playback{DontPanic: true}}
-	c, err := pb.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = newBus(c).readByte(1)
+	_, err := newBus(sx130xtest.PlaybackConn(t, SPISpeed)).readByte(1)
 	if err == nil || !conntest.IsErr(errors.Unwrap(err)) {
 		t.Errorf("read on an exhausted playback: %v, want the playback's error wrapped", err)
 	}

@@ -1,7 +1,5 @@
 package sx1301
 
-import "github.com/loraedge/loraedge/hal"
-
 // The SX1301 counts microseconds in 32 bits and shows them through one
 // register, TIMESTAMP: with GPS_EN=1 it holds the value latched at the
 // last PPS edge, or at the moment GPS_EN was set if no edge came since;
@@ -64,23 +62,15 @@ func (d *Dev) readLiveAndArm() (uint32, error) {
 }
 
 // Counter returns the live 32-bit microsecond counter.
-func (d *Dev) Counter() (uint32, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return 0, hal.ErrStopped
-	}
-	return d.liveCounter()
-}
+func (d *Dev) Counter() (uint32, error) { return d.core.Counter() }
 
 // PPSLatch returns the counter latched at the last PPS edge; ok is false
 // until an edge has been seen since Start.
-func (d *Dev) PPSLatch() (uint32, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return 0, false, hal.ErrStopped
-	}
+func (d *Dev) PPSLatch() (uint32, bool, error) { return d.core.PPSLatch() }
+
+// ppsLatch notes a PPS edge latched since the last read and returns the
+// last edge seen.
+func (d *Dev) ppsLatch() (uint32, bool, error) {
 	if err := d.notePPS(); err != nil {
 		return 0, false, err
 	}

@@ -2,10 +2,8 @@ package sx1301
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -13,6 +11,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // SPISpeed is the SX1301 SPI clock the HAL uses (loragw_spi.native.c
@@ -135,11 +134,12 @@ type Dev struct {
 	opts Options
 	log  *slog.Logger
 	port string
+	// core runs the start/stop state machine, the poll loop, the receive
+	// queue and the TX slot (the chip's one TX buffer); its lock guards
+	// the chip state below, which the functions of chip() use.
+	core *sx130x.Core
 
-	mu        sync.Mutex // guards everything below and the bus
 	bus       *bus
-	running   bool
-	cfg       hal.Config
 	radioType string
 	calFW     []byte
 	agcFW     []byte
@@ -147,23 +147,10 @@ type Dev struct {
 	info      Info
 	calStatus byte
 	txOffsets [2][2][8]int8
-	stats     Stats
 	pps       ppsState
-	tx        txSlot
-	txDone    chan hal.TxDone
-	rx        chan hal.RxPacket
-	stop      chan struct{}
-	loop      sync.WaitGroup
 }
 
 var _ hal.Concentrator = (*Dev)(nil)
-
-// txDoneCap is the capacity of the TxDone channel; rxQueue how many
-// received frames wait for Receive before new ones are dropped.
-const (
-	txDoneCap = 16
-	rxQueue   = 64
-)
 
 // New connects to the SX1301 on p (mode 0, 8 bits, SPISpeed) and returns
 // a stopped Dev; Start resets and configures the chip. The firmware files
@@ -210,9 +197,29 @@ func New(p spi.Port, opts *Options) (*Dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sx1301: connect %s: %w", p, err)
 	}
-	closed := make(chan hal.TxDone)
-	close(closed)
-	return &Dev{opts: o, log: log, port: fmt.Sprint(p), bus: newBus(c), calFW: cal, agcFW: agc, arbFW: arb, txDone: closed}, nil
+	d := &Dev{opts: o, log: log, port: fmt.Sprint(p), bus: newBus(c), calFW: cal, agcFW: agc, arbFW: arb}
+	d.core = sx130x.New(d.chip(), sx130x.Options{PollInterval: o.PollInterval, TxLead: o.TxLead, Wait: o.Wait, Logger: log})
+	return d, nil
+}
+
+// chip is the SX1301 side of the driver, which the core calls with its
+// lock held.
+func (d *Dev) chip() sx130x.Chip {
+	return sx130x.Chip{
+		Name:     "sx1301",
+		Slots:    []string{"the tx buffer"},
+		Check:    checkConfig,
+		Start:    d.startChip,
+		PollRX:   d.pollRX,
+		Counter:  d.liveCounter,
+		PPSLatch: d.ppsLatch,
+		CheckTx:  checkTx,
+		WriteTX:  func(_ int, tx *hal.TxPacket) error { return d.writeTX(tx) },
+		TxState:  func(int) (sx130x.TxState, error) { return d.txState() },
+		TxNow:    d.liveCounter,
+		AbortTX:  func(context.Context, int) error { return d.abortTX() },
+		Halt:     d.bus.softReset,
+	}
 }
 
 func setDefault(d *time.Duration, v time.Duration) {
@@ -225,115 +232,39 @@ func setDefault(d *time.Duration, v time.Duration) {
 func (d *Dev) String() string { return "sx1301(" + d.port + ")" }
 
 // wait pauses for t through Options.Wait, or a timer.
-func (d *Dev) wait(ctx context.Context, t time.Duration) error {
-	if d.opts.Wait != nil {
-		return d.opts.Wait(ctx, t)
-	}
-	tm := time.NewTimer(t)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
-}
+func (d *Dev) wait(ctx context.Context, t time.Duration) error { return d.core.Wait(ctx, t) }
 
 // Info returns what the chip reported at the last Start.
 func (d *Dev) Info() Info {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.core.Lock()
+	defer d.core.Unlock()
 	return d.info
 }
 
 // Stats returns the poll loop's counters.
-func (d *Dev) Stats() Stats {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stats
-}
+func (d *Dev) Stats() Stats { return Stats(d.core.Stats()) }
 
 // Start resets the board and the chip, sets up the radios, runs the
 // calibration firmware, configures the demodulators from cfg, loads and
 // starts the AGC and arbiter firmware and starts the poll loop.
-func (d *Dev) Start(ctx context.Context, cfg hal.Config) error {
-	rt, err := checkConfig(&cfg)
-	if err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.running {
-		return errors.New("sx1301: already started: stop it first")
-	}
-	d.radioType = rt
-	if err := d.start(ctx, &cfg); err != nil {
+func (d *Dev) Start(ctx context.Context, cfg hal.Config) error { return d.core.Start(ctx, cfg) }
+
+// startChip runs the start sequence for the board's radio type.
+func (d *Dev) startChip(ctx context.Context, cfg *hal.Config) error {
+	d.radioType = radioType(cfg)
+	if err := d.start(ctx, cfg); err != nil {
 		return fmt.Errorf("sx1301: start: %w", err)
 	}
-	d.cfg = cfg
-	d.running = true
-	d.stats = Stats{}
-	d.tx = txSlot{}
-	d.txDone = make(chan hal.TxDone, txDoneCap)
-	d.rx = make(chan hal.RxPacket, rxQueue)
-	d.stop = make(chan struct{})
-	d.loop.Add(1)
-	go d.pollLoop(d.stop)
 	return nil
 }
 
 // Stop aborts a queued frame (reported with hal.ErrStopped), stops the
 // poll loop, soft-resets the chip (lgw_stop), closes TxDone's channel and
 // makes blocked Receive calls return hal.ErrStopped.
-func (d *Dev) Stop() error {
-	d.mu.Lock()
-	if !d.running {
-		d.mu.Unlock()
-		return nil
-	}
-	d.running = false
-	close(d.stop)
-	d.mu.Unlock()
-	d.loop.Wait()
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var errs []error
-	if d.tx.busy {
-		if err := d.bus.writeReg(registers[regTxTrigAll], 0); err != nil {
-			errs = append(errs, err)
-		}
-		d.txDone <- hal.TxDone{ID: d.tx.id, Err: hal.ErrStopped}
-		d.tx = txSlot{}
-	}
-	close(d.txDone)
-	if err := d.bus.softReset(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
+func (d *Dev) Stop() error { return d.core.Stop() }
 
 // TxDone returns the channel of TX reports of the current run.
-func (d *Dev) TxDone() <-chan hal.TxDone {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.txDone
-}
+func (d *Dev) TxDone() <-chan hal.TxDone { return d.core.TxDone() }
 
 // Receive returns the next received frame.
-func (d *Dev) Receive(ctx context.Context) (hal.RxPacket, error) {
-	d.mu.Lock()
-	rx, stop, running := d.rx, d.stop, d.running
-	d.mu.Unlock()
-	if !running {
-		return hal.RxPacket{}, hal.ErrStopped
-	}
-	select {
-	case p := <-rx:
-		return p, nil
-	case <-stop:
-		return hal.RxPacket{}, hal.ErrStopped
-	case <-ctx.Done():
-		return hal.RxPacket{}, ctx.Err()
-	}
-}
+func (d *Dev) Receive(ctx context.Context) (hal.RxPacket, error) { return d.core.Receive(ctx) }

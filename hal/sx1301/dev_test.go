@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1301"
 	"github.com/loraedge/loraedge/hal/sx1301/sx1301test"
 )
@@ -459,30 +460,8 @@ func TestSendImmediateRadioBAndFSK(t *testing.T) {
 func TestSendRefused(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	r.start(t, eu868())
-	now, _ := r.dev.Counter()
-	base := hal.TxPacket{Mode: hal.TxTimestamped, CountUS: now + 500_000, Freq: 868_100_000, Power: 14,
-		Modulation: hal.ModulationLoRa, SpreadingFactor: 7, Bandwidth: hal.BW125, CodeRate: hal.CodeRate4_5, Payload: []byte{1}}
-	cases := []struct {
-		name string
-		mod  func(*hal.TxPacket)
-		want error
-	}{
-		{"too late", func(p *hal.TxPacket) { p.CountUS = now + 1000 }, hal.ErrTooLate},
-		{"in the past", func(p *hal.TxPacket) { p.CountUS = now - 1000 }, hal.ErrTooLate},
-		{"out of band", func(p *hal.TxPacket) { p.Freq = 871_000_000 }, hal.ErrFreqOutOfRange},
-		{"radio without tx", func(p *hal.TxPacket) { p.RFChain = 1 }, hal.ErrInvalid},
-		{"fsk deviation", func(p *hal.TxPacket) { p.Modulation, p.DataRate, p.FreqDeviation = hal.ModulationFSK, 50_000, 500 }, hal.ErrInvalid},
-		{"empty", func(p *hal.TxPacket) { p.Payload = nil }, hal.ErrInvalid},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := base
-			c.mod(&p)
-			if err := r.dev.Send(context.Background(), p); !errors.Is(err, c.want) {
-				t.Errorf("Send: %v, want %v", err, c.want)
-			}
-		})
-	}
+	sx130xtest.CheckSendRefused(t, r.dev, sx130xtest.RefusedSend{Name: "fsk deviation",
+		Mod: func(p *hal.TxPacket) { p.Modulation, p.DataRate, p.FreqDeviation = hal.ModulationFSK, 50_000, 500 }, Want: hal.ErrInvalid})
 	if n := len(r.chip.Sent()); n != 0 {
 		t.Errorf("%d frames reached the chip", n)
 	}
@@ -491,43 +470,14 @@ func TestSendRefused(t *testing.T) {
 func TestStopAbortsAndCloses(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	r.start(t, eu868())
-	now, _ := r.dev.Counter()
-	tx := hal.TxPacket{ID: 9, Mode: hal.TxTimestamped, CountUS: now + 2_000_000, Freq: 868_100_000, Power: 14,
-		Modulation: hal.ModulationLoRa, SpreadingFactor: 7, Bandwidth: hal.BW125, CodeRate: hal.CodeRate4_5, Payload: []byte{1}}
-	if err := r.dev.Send(context.Background(), tx); err != nil {
-		t.Fatal(err)
-	}
-	ch := r.dev.TxDone()
-	recvErr := make(chan error, 1)
-	go func() {
-		_, err := r.dev.Receive(context.Background())
-		recvErr <- err
-	}()
-	if err := r.dev.Stop(); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	d, ok := <-ch
-	if !ok || d.ID != 9 || !errors.Is(d.Err, hal.ErrStopped) {
-		t.Errorf("TxDone after Stop: %+v (ok %v), want ID 9 with ErrStopped", d, ok)
-	}
-	if _, ok := <-ch; ok {
-		t.Error("TxDone channel still open after Stop")
-	}
-	if err := <-recvErr; !errors.Is(err, hal.ErrStopped) {
-		t.Errorf("Receive during Stop: %v, want ErrStopped", err)
-	}
-	if sent := r.chip.Sent(); len(sent) != 1 || !sent[0].Aborted {
-		t.Errorf("chip frames %+v, want one aborted", sent)
-	}
-	if st := r.chip.MCU(1); st.Running {
-		t.Error("AGC still running after Stop: no soft reset")
-	}
-	if _, err := r.dev.Counter(); !errors.Is(err, hal.ErrStopped) {
-		t.Errorf("Counter after Stop: %v, want ErrStopped", err)
-	}
-	if err := r.dev.Stop(); err != nil {
-		t.Errorf("second Stop: %v", err)
-	}
+	sx130xtest.CheckStop(t, r.dev, func(t *testing.T) {
+		if sent := r.chip.Sent(); len(sent) != 1 || !sent[0].Aborted {
+			t.Errorf("chip frames %+v, want one aborted", sent)
+		}
+		if st := r.chip.MCU(1); st.Running {
+			t.Error("AGC still running after Stop: no soft reset")
+		}
+	})
 	// A stopped driver starts again: the chip is reset and set up anew.
 	r.start(t, eu868())
 	if st := r.chip.MCU(1); !st.Running || st.Firmware != "agc" {

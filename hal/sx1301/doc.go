@@ -54,6 +54,13 @@
 // low, 100 ms apart, like the HAL's reset_lgw.sh (GPIO 7 on Semtech's IoT
 // starter kit; boards differ).
 //
+// # Shared run
+//
+// The run itself (the start/stop state machine, the poll loop and its
+// hand-off to Receive, the TX slot and its TxDone reports) is the one
+// hal/sx1302 uses, from hal/internal/sx130x; this package supplies the
+// chip's side.
+//
 // # Testing
 //
 // The sx1301test package models the chip and its radios behind an

@@ -1,12 +1,12 @@
 package sx1301
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // Errors callers may branch on, beside hal's sentinels.
@@ -27,69 +27,7 @@ var (
 // or Semtech's .var C array file (the hex bytes between its braces; the
 // licence comment before them is skipped).
 func readFirmware(path, what string) ([]byte, error) {
-	if path == "" {
-		return nil, fmt.Errorf("%w: no %s firmware file given (see the package documentation for where to get it)", ErrFirmware, what)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFirmware, what, err)
-	}
-	if len(b) == FirmwareSize {
-		return b, nil
-	}
-	fw, err := parseVar(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %s: %w", ErrFirmware, what, path, err)
-	}
-	return fw, nil
-}
-
-// parseVar extracts the bytes of a C array initialiser "= {0x8A, 0x51, …}".
-func parseVar(b []byte) ([]byte, error) {
-	open := bytes.IndexByte(b, '{')
-	end := bytes.LastIndexByte(b, '}')
-	if open < 0 || end < open {
-		return nil, fmt.Errorf("%d bytes: neither a %d-byte image nor a C array", len(b), FirmwareSize)
-	}
-	out := make([]byte, 0, FirmwareSize)
-	for _, f := range bytes.FieldsFunc(b[open+1:end], func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t'
-	}) {
-		v, ok := hexByte(f)
-		if !ok {
-			return nil, fmt.Errorf("C array element %q is not a 0xNN byte", f)
-		}
-		if len(out) == FirmwareSize {
-			return nil, fmt.Errorf("C array longer than %d bytes", FirmwareSize)
-		}
-		out = append(out, v)
-	}
-	if len(out) != FirmwareSize {
-		return nil, fmt.Errorf("C array of %d bytes, want %d", len(out), FirmwareSize)
-	}
-	return out, nil
-}
-
-// hexByte parses "0xNN".
-func hexByte(f []byte) (byte, bool) {
-	if len(f) != 4 || f[0] != '0' || f[1] != 'x' && f[1] != 'X' {
-		return 0, false
-	}
-	var v byte
-	for _, c := range f[2:] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | c
-	}
-	return v, true
+	return sx130x.ReadFirmware(path, what, ErrFirmware)
 }
 
 // mcu names one of the SX1301's two MCUs: 0 the arbiter, 1 the AGC.
@@ -126,11 +64,8 @@ func (d *Dev) loadFirmware(m mcu, fw []byte, what string) error {
 	if err := d.bus.readData(registers[regMcuPromData], check); err != nil {
 		return err
 	}
-	for i := range fw {
-		if fw[i] != check[i] {
-			return fmt.Errorf("%w: %s into the %s mcu: read-back differs at byte %d (wrote 0x%02x, read 0x%02x)",
-				ErrFirmware, what, m.name, i, fw[i], check[i])
-		}
+	if err := sx130x.CompareReadBack(fw, check); err != nil {
+		return fmt.Errorf("%w: %s into the %s mcu: %w", ErrFirmware, what, m.name, err)
 	}
 	w.w(m.sel, 1)
 	return w.err

@@ -2,13 +2,11 @@ package sx1301_test
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1301"
 	"github.com/loraedge/loraedge/hal/sx1301/sx1301test"
 )
@@ -24,24 +22,10 @@ type rig struct {
 
 // image returns a synthetic 8192-byte firmware image (random bytes: the
 // model recognises images by content, not by what they would run).
-func image(t *testing.T) []byte {
-	t.Helper()
-	fw := make([]byte, sx1301.FirmwareSize)
-	if _, err := rand.Read(fw); err != nil {
-		t.Fatal(err)
-	}
-	return fw
-}
+func image(t *testing.T) []byte { return sx130xtest.Image(t) }
 
 // writeFile writes b to a file in a temporary directory.
-func writeFile(t *testing.T, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func writeFile(t *testing.T, name string, b []byte) string { return sx130xtest.WriteFile(t, name, b) }
 
 // testCalOffsets are the TX DC offsets the modelled calibration measures.
 func testCalOffsets() [32]int8 {
@@ -94,32 +78,18 @@ func newRig(t *testing.T, faults *sx1301test.Faults, chipOpts func(*sx1301test.O
 }
 
 // eu868 is the channel plan Basics Station's sx1301_conf gives an EU868
-// gateway, plus the single-SF and FSK channels.
+// gateway, plus the single-SF and FSK channels (125 kHz, one of the
+// SX1301's FSK bandwidths).
 func eu868() hal.Config {
-	var c hal.Config
-	c.Radios[0] = hal.RFChain{Enable: true, Freq: 867_500_000, Type: "SX1257", RSSIOffset: -166, TxEnable: true,
-		TxFreqMin: 863_000_000, TxFreqMax: 870_000_000}
-	c.Radios[1] = hal.RFChain{Enable: true, Freq: 868_500_000, Type: "SX1257", RSSIOffset: -166}
-	ifs := []struct {
-		rf int
-		f  int32
-	}{{1, -400_000}, {1, -200_000}, {1, 0}, {0, -400_000}, {0, -200_000}, {0, 0}, {0, 200_000}, {0, 400_000}}
-	for i, x := range ifs {
-		c.MultiSF[i] = hal.IFChain{Enable: true, RFChain: x.rf, IF: x.f}
-	}
-	c.LoRaStd = hal.IFChain{Enable: true, RFChain: 1, IF: -200_000, Bandwidth: hal.BW250, SpreadingFactor: 7}
-	c.FSK = hal.IFChain{Enable: true, RFChain: 1, IF: 300_000, DataRate: 50_000, Bandwidth: 125_000}
+	c := sx130xtest.EU868("SX1257", -166)
+	c.FSK.Bandwidth = 125_000
 	return c
 }
 
 // start starts the rig's driver with cfg.
 func (r *rig) start(t *testing.T, cfg hal.Config) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := r.dev.Start(ctx, cfg); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	sx130xtest.Start(t, r.dev, cfg)
 }
 
 // receive returns the next frame the driver delivers.
@@ -137,18 +107,5 @@ func (r *rig) receive(t *testing.T) hal.RxPacket {
 // waitTxDone advances the model's clock until a TX report arrives.
 func (r *rig) waitTxDone(t *testing.T) hal.TxDone {
 	t.Helper()
-	ch := r.dev.TxDone()
-	for range 2000 {
-		select {
-		case d, ok := <-ch:
-			if !ok {
-				t.Fatal("TxDone channel closed")
-			}
-			return d
-		case <-time.After(2 * time.Millisecond):
-			r.clock.Advance(10 * time.Millisecond)
-		}
-	}
-	t.Fatal("no TxDone")
-	return hal.TxDone{}
+	return sx130xtest.WaitTxDone(t, r.dev.TxDone(), r.clock)
 }

@@ -1,6 +1,10 @@
 package sx1301
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
+)
 
 // Register is one field of the SX1301 register map as Semtech's HAL
 // (lora_gateway v5.0.1, loragw_reg.c struct lgw_reg_s) describes it: Length
@@ -148,7 +152,7 @@ const (
 	ChipVersion = 103
 	// FirmwareSize is the size of each MCU image (MCU_AGC_FW_BYTE,
 	// MCU_ARB_FW_BYTE).
-	FirmwareSize = 8192
+	FirmwareSize = sx130x.FirmwareSize
 	// FirmwareVersionAddr is where each firmware writes its version in
 	// its MCU's data RAM (FW_VERSION_ADDR).
 	FirmwareVersionAddr = 0x20

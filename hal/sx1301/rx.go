@@ -3,9 +3,9 @@ package sx1301
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // ErrFIFO is wrapped by the errors of an RX FIFO state the driver had to
@@ -13,47 +13,19 @@ import (
 // holds, a damaged record.
 var ErrFIFO = errors.New("sx1301: rx fifo")
 
-// noteError records a poll-loop problem.
-func (d *Dev) noteError(err error, dropped int) {
-	d.stats.LastError = err
-	d.stats.Dropped += dropped
-	d.log.Warn("sx1301 poll", "error", err)
-}
-
-// pollLoop polls the chip every PollInterval until stop closes.
-func (d *Dev) pollLoop(stop <-chan struct{}) {
-	defer d.loop.Done()
-	t := time.NewTicker(d.opts.PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-		d.poll()
-	}
-}
-
-// poll empties the RX FIFO (at most FIFOSize frames, as lgw_receive) and
-// checks the TX state.
-func (d *Dev) poll() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return
-	}
+// pollRX empties the RX FIFO (at most FIFOSize frames, as lgw_receive).
+func (d *Dev) pollRX() error {
 	for range FIFOSize {
 		more, err := d.fetchOne()
 		if err != nil {
-			d.noteError(err, 0)
+			d.core.NoteError(err, 0)
 			break
 		}
 		if !more {
 			break
 		}
 	}
-	d.pollTX()
+	return nil
 }
 
 // fetchOne reads the frame at the head of the FIFO, queues it and
@@ -72,7 +44,7 @@ func (d *Dev) fetchOne() (bool, error) {
 	}
 	advance := func() error { return d.bus.writeReg(registers[regRxPacketDataFifoNumStored], 0) }
 	if n > FIFOSize {
-		d.noteError(fmt.Errorf("%w: %d frames stored, the FIFO holds %d: entry dropped", ErrFIFO, n, FIFOSize), 1)
+		d.core.NoteError(fmt.Errorf("%w: %d frames stored, the FIFO holds %d: entry dropped", ErrFIFO, n, FIFOSize), 1)
 		return true, advance()
 	}
 	buf := make([]byte, size+RxMetadataSize)
@@ -81,20 +53,15 @@ func (d *Dev) fetchOne() (bool, error) {
 	}
 	rec, err := ParsePacketRecord(status, size, buf)
 	if err != nil {
-		d.noteError(fmt.Errorf("%w: %w", ErrFIFO, err), 1)
+		d.core.NoteError(fmt.Errorf("%w: %w", ErrFIFO, err), 1)
 		return true, advance()
 	}
 	p, err := d.convert(&rec)
 	if err != nil {
-		d.noteError(err, 1)
+		d.core.NoteError(err, 1)
 		return true, advance()
 	}
-	select {
-	case d.rx <- p:
-		d.stats.Received++
-	default:
-		d.noteError(errors.New("sx1301: receive queue full: frame dropped"), 1)
-	}
+	d.core.Deliver(p)
 	return true, advance()
 }
 
@@ -109,12 +76,13 @@ const (
 
 // convert turns a record into a hal.RxPacket (lgw_receive).
 func (d *Dev) convert(rec *PacketRecord) (hal.RxPacket, error) {
+	cfg := d.core.Config()
 	ifc := int(rec.IFChain)
-	ch, _ := d.cfg.IFChain(ifc)
+	ch, _ := cfg.IFChain(ifc)
 	rf := ch.RFChain & 1
 	p := hal.RxPacket{
 		Payload: rec.Payload,
-		Freq:    uint32(int64(d.cfg.Radios[rf].Freq) + int64(ch.IF)),
+		Freq:    uint32(int64(cfg.Radios[rf].Freq) + int64(ch.IF)),
 		IFChain: ifc,
 		RFChain: rf,
 	}
@@ -126,7 +94,7 @@ func (d *Dev) convert(rec *PacketRecord) (hal.RxPacket, error) {
 	default:
 		p.CRC = hal.CRCNone
 	}
-	rssi := float64(rec.RSSI) + float64(d.cfg.Radios[rf].RSSIOffset)
+	rssi := float64(rec.RSSI) + float64(cfg.Radios[rf].RSSIOffset)
 	var corr uint32
 	if ifc == ifChainFSK {
 		p.Modulation = hal.ModulationFSK
@@ -185,7 +153,7 @@ func TimestampCorrection(std bool, bw uint32, sf, cr int, crcOn bool, size int) 
 	if std {
 		pbw = bw
 	}
-	ppm := uint32(bit(ppmOn(pbw, sf)))
+	ppm := uint32(bit(sx130x.PPMOn(pbw, sf)))
 	var y, z uint32
 	if 2*(sz+2*crc)-(usf-7) == 0 { // unsigned: "<= 0" in the HAL
 		y = ((1<<(usf-1))*(usf+1) + 3*(1<<(usf-4))) / bwPow

@@ -9,6 +9,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // regWriter writes register fields in sequence and keeps the first error,
@@ -65,13 +66,13 @@ func fskBWCode(hz uint32) (code uint8, bw uint32, ok bool) {
 // lgw_rxif_setconf, lgw_start): SX1255 or SX1257 radios, one type on the
 // board, radio_0 enabled (its frequency drives the modems' drift
 // compensation), and each IF chain within the narrower useful bandwidth of
-// an SX125x. It returns the board's radio type.
-func checkConfig(cfg *hal.Config) (string, error) {
+// an SX125x.
+func checkConfig(cfg *hal.Config) error {
 	if err := cfg.Validate(); err != nil {
-		return "", err
+		return err
 	}
-	bad := func(format string, a ...any) (string, error) {
-		return "", fmt.Errorf("%w: sx1301: "+format, append([]any{hal.ErrInvalid}, a...)...)
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: sx1301: "+format, append([]any{hal.ErrInvalid}, a...)...)
 	}
 	if !cfg.Radios[0].Enable {
 		return bad("radio_0 must be enabled")
@@ -122,7 +123,17 @@ func checkConfig(cfg *hal.Config) (string, error) {
 			return bad("if chain %d: if %d Hz ± %d Hz beyond the radio's ±%d Hz", i, ch.IF, bw/2, rfBW/2)
 		}
 	}
-	return rt, nil
+	return nil
+}
+
+// radioType is the board's radio type once checkConfig has passed: that
+// of radio_0, which must be enabled and shares its type with radio_1, or
+// SX1257 when it names none.
+func radioType(cfg *hal.Config) string {
+	if t := cfg.Radios[0].Type; t != "" {
+		return t
+	}
+	return RadioSX1257
 }
 
 // IFFreqReg converts an IF offset in Hz to the IF_FREQ register value
@@ -398,7 +409,7 @@ func configureModems(w *regWriter, cfg *hal.Config) {
 		w.w(regMbwssfRadioSelect, int32(std.RFChain))
 		w.w(regMbwssfModemBw, bwCodeStd(std.Bandwidth))
 		w.w(regMbwssfRateSf, int32(std.SpreadingFactor))
-		w.w(regMbwssfPpmOffset, int32(bit(ppmOn(std.Bandwidth, std.SpreadingFactor))))
+		w.w(regMbwssfPpmOffset, int32(bit(sx130x.PPMOn(std.Bandwidth, std.SpreadingFactor))))
 		w.w(regMbwssfModemEnable, 1)
 	} else {
 		w.w(regMbwssfModemEnable, 0)
@@ -420,12 +431,6 @@ func configureModems(w *regWriter, cfg *hal.Config) {
 	} else {
 		w.w(regFskModemEnable, 0)
 	}
-}
-
-// ppmOn reports whether the LoRa low data rate optimisation is on
-// (SET_PPM_ON).
-func ppmOn(bw uint32, sf int) bool {
-	return bw == hal.BW125 && sf >= 11 || bw == hal.BW250 && sf == 12
 }
 
 func bit(b bool) byte {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // TX_STATUS bits (lgw_status): bit 4 a frame is programmed, bits 5 and 6
@@ -13,15 +14,6 @@ const (
 	txProgrammed = 0x10
 	txEmitting   = 0x60
 )
-
-// txSlot is the frame the chip's single TX buffer holds.
-type txSlot struct {
-	busy     bool
-	id       uint64
-	start    uint32 // counter at which emission starts (requested, or trigger time)
-	airUS    uint32
-	emitting bool
-}
 
 // gainIndex returns the gain table row for a requested power: the last
 // row whose RFPower is not above it, or row 0 (lgw_send's search).
@@ -77,7 +69,7 @@ func (d *Dev) buildTx(tx *hal.TxPacket, powIdx int, delay uint16) ([]byte, error
 		h.CodingRate = uint8(tx.CodeRate) - 4
 		h.Bandwidth = bwCodeTx(tx.Bandwidth)
 		h.ImplicitHeader = tx.NoHeader
-		h.PPMOffset = ppmOn(tx.Bandwidth, tx.SpreadingFactor)
+		h.PPMOffset = sx130x.PPMOn(tx.Bandwidth, tx.SpreadingFactor)
 		h.InvertPol = tx.InvertPol
 		h.WideFilter = tx.Bandwidth == hal.BW500
 		h.NotchFilter = tx.Bandwidth == hal.BW125
@@ -96,42 +88,15 @@ func (d *Dev) buildTx(tx *hal.TxPacket, powIdx int, delay uint16) ([]byte, error
 // Send queues a frame in the chip's TX buffer and triggers it, at once or
 // at tx.CountUS (lgw_send). The SX1301 has one TX buffer for both radios:
 // a second frame waits for the first to leave (hal.ErrBusy).
-func (d *Dev) Send(ctx context.Context, tx hal.TxPacket) error {
-	if err := tx.Validate(); err != nil {
-		return err
-	}
+func (d *Dev) Send(ctx context.Context, tx hal.TxPacket) error { return d.core.Send(ctx, tx) }
+
+// checkTx applies lgw_send's FSK frequency deviation limits.
+func checkTx(tx *hal.TxPacket) error {
 	if tx.Modulation == hal.ModulationFSK {
 		if k := tx.FreqDeviation / 1000; k < minFSKDevKHz || k > maxFSKDevKHz {
 			return fmt.Errorf("%w: sx1301: fsk frequency deviation %d Hz outside 1..200 kHz", hal.ErrInvalid, tx.FreqDeviation)
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return hal.ErrStopped
-	}
-	if err := d.cfg.CheckTx(&tx); err != nil {
-		return err
-	}
-	if d.tx.busy || len(d.txDone) >= cap(d.txDone) {
-		return fmt.Errorf("%w: sx1301: the tx buffer holds a frame already", hal.ErrBusy)
-	}
-	now, err := d.liveCounter()
-	if err != nil {
-		return err
-	}
-	start := now
-	if tx.Mode == hal.TxTimestamped {
-		lead := int64(int32(tx.CountUS - now))
-		if lead < d.opts.TxLead.Microseconds() {
-			return fmt.Errorf("%w: sx1301: frame starts in %d µs, at least %v needed", hal.ErrTooLate, lead, d.opts.TxLead)
-		}
-		start = tx.CountUS
-	}
-	if err := d.writeTX(&tx); err != nil {
-		return err
-	}
-	d.tx = txSlot{busy: true, id: tx.ID, start: start, airUS: uint32(tx.AirTime().Microseconds())}
 	return nil
 }
 
@@ -168,36 +133,20 @@ func (d *Dev) writeTX(tx *hal.TxPacket) error {
 	return w.err
 }
 
-// pollTX reports the frame once its emission has ended: the chip is free
-// again after the frame was seen on air, or after its start plus its air
-// time has passed (a short frame between two polls).
-func (d *Dev) pollTX() {
-	s := &d.tx
-	if !s.busy {
-		return
-	}
+// abortTX clears the TX command flags (lgw_abort_tx).
+func (d *Dev) abortTX() error { return d.bus.writeReg(registers[regTxTrigAll], 0) }
+
+// txState reads TX_STATUS for the core (lgw_status): programmed and on
+// air, programmed and waiting for its trigger, or free.
+func (d *Dev) txState() (sx130x.TxState, error) {
 	st, err := d.bus.readReg(registers[regTxStatus])
-	if err != nil {
-		d.noteError(err, 0)
-		return
-	}
 	switch {
+	case err != nil:
+		return 0, err
 	case st&txProgrammed != 0 && st&txEmitting != 0:
-		s.emitting = true
-		return
+		return sx130x.TxEmitting, nil
 	case st&txProgrammed != 0:
-		return // scheduled
+		return sx130x.TxScheduled, nil
 	}
-	if !s.emitting {
-		now, err := d.liveCounter()
-		if err != nil {
-			d.noteError(err, 0)
-			return
-		}
-		if int32(now-s.start) < int32(s.airUS) {
-			return
-		}
-	}
-	d.txDone <- hal.TxDone{ID: s.id, CountUS: s.start}
-	*s = txSlot{}
+	return sx130x.TxFree, nil
 }

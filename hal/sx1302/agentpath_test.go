@@ -2,9 +2,7 @@ package sx1302_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"github.com/loraedge/loraedge/internal/pathtest"
 	"math"
 	"testing"
 	"time"
@@ -12,7 +10,9 @@ import (
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1302"
+	"github.com/loraedge/loraedge/internal/pathtest"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/station"
 )
@@ -112,19 +112,7 @@ func TestAgentPathOnModel(t *testing.T) {
 	case <-time.After(pathWait):
 		t.Fatal("the driver delivered no frame")
 	}
-	up, ok := lns.Next(t).(*station.Updf)
-	if !ok {
-		t.Fatal("the first uplink is not an updf")
-	}
-	if phyGot, err := up.PHYPayload(); err != nil || !bytes.Equal(phyGot, phy) {
-		t.Errorf("updf rebuilds % x (%v), want % x", phyGot, err, phy)
-	}
-	if up.Freq != wantFreq {
-		t.Errorf("updf Freq %d, want %d (radio_%d + if %d)", up.Freq, wantFreq, ch.Radio, ch.IF)
-	}
-	if want := pathtest.DRFor(t, rc, 9); up.DR != want {
-		t.Errorf("updf DR %d, want %d (SF9/125)", up.DR, want)
-	}
+	up := sx130xtest.NextUpdf(t, lns, phy, wantFreq, pathtest.DRFor(t, rc, 9)) // SF9/125
 	// RSSI: the signal RSSI byte plus the board's rssi_offset, as Station
 	// writes it (truncated toward zero); SNR: the record's quarter dB.
 	if want := -math.Trunc(-(118 + rssiOffset)); up.UpInfo.RSSI != want {
@@ -144,46 +132,14 @@ func TestAgentPathOnModel(t *testing.T) {
 	}
 
 	// The LNS answers in RX1, one second after the uplink.
-	devEUI := lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x01}
 	pdu := []byte{0x60, 0x04, 0x03, 0x02, 0x01, 0x20, 0x01, 0x00, 0x9A, 0x8B, 0x7C, 0x6D}
-	rx1DR, rx2DR, rx2Freq, rctx := up.DR, 0, uint32(869_525_000), int64(0)
+	sx130xtest.RX1Downlink(t, lns, up, sx130xtest.Downlink{DevEUI: lorawan.EUI64{0x70, 0xb3, 0xd5, 0x7e, 0xd0, 0x05, 0x00, 0x01}, Diid: 4242, PDU: pdu},
+		r.clock, func() (bool, string) {
+			st := r.chip.TxState(0)
+			return st == 0x91, fmt.Sprintf("radio A state 0x%02x", st)
+		})
 	rx1Freq := up.Freq
-	err = lns.Srv.Send(context.Background(), pathGateway, &station.Dnmsg{
-		DevEUI: devEUI, DC: station.ClassA, Diid: 4242, PDU: pdu, RxDelay: 1,
-		RX1DR: &rx1DR, RX1Freq: &rx1Freq, RX2DR: &rx2DR, RX2Freq: &rx2Freq, XTime: up.UpInfo.XTime, Rctx: &rctx,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The frame is programmed and scheduled; then time passes on the
-	// chip until the frame has been sent and dntxed comes back.
-	deadline := time.After(pathWait)
-	for r.chip.TxState(0) != 0x91 {
-		select {
-		case <-deadline:
-			t.Fatalf("radio A never scheduled the downlink (state 0x%02x)", r.chip.TxState(0))
-		case <-time.After(time.Millisecond):
-		}
-	}
-	var tx *station.Dntxed
-	for tx == nil {
-		select {
-		case u := <-lns.Ups:
-			d, ok := u.Message.(*station.Dntxed)
-			if !ok {
-				t.Fatalf("%T came up before dntxed", u.Message)
-			}
-			tx = d
-		case <-deadline:
-			t.Fatal("no dntxed")
-		case <-time.After(2 * time.Millisecond):
-			r.clock.Advance(20 * time.Millisecond)
-		}
-	}
 	at := got.CountUS + 1_000_000
-	if tx.Diid != 4242 || tx.DevEUI != devEUI || tx.DR != rx1DR || tx.Freq != rx1Freq || tx.XTime != up.UpInfo.XTime.Add(time.Second) {
-		t.Errorf("dntxed %+v, want diid 4242, %s, DR %d, %d Hz, xtime 0x%x", tx, devEUI, rx1DR, rx1Freq, up.UpInfo.XTime.Add(time.Second))
-	}
 
 	// The TX registers the driver programmed for it.
 	sent := r.chip.Sent()

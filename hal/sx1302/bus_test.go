@@ -3,75 +3,22 @@ package sx1302
 import (
 	"bytes"
 	"errors"
-	"os"
 	"testing"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/spi"
-	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/conn/v3/spi/spitest"
-	"periph.io/x/host/v3"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 )
 
-// hwEnv names the SPI device on which the framing tests marked hw also
-// run, through a recorder, when set (LORAEDGE_SPI=/dev/spidev0.0 on a Pi
-// with a CoreCell board, reset and idle). The recorded writes must match
-// the playback byte for byte; the replies are logged.
-const hwEnv = "LORAEDGE_SPI"
-
-// framing runs ops through a playback (or the hardware recorder) and
-// checks that every op was consumed.
+// framing runs ops through a playback, or through a recorder on the SPI
+// device sx130xtest.HWEnv names (LORAEDGE_SPI=/dev/spidev0.0 on a Pi with
+// a CoreCell board, reset and idle) for the tests marked hw, and checks
+// the transfers.
 func framing(t *testing.T, hw bool, ops []conntest.IO, run func(b *bus) error) {
 	t.Helper()
-	if dev := os.Getenv(hwEnv); dev != "" {
-		if !hw {
-			t.Skipf("%s set: this framing test writes registers a running board needs; playback only", hwEnv)
-		}
-		hardware(t, dev, ops, run)
-		return
-	}
-	pb := &spitest.Playback{Playback: conntest.Playback{Ops: ops, DontPanic: true}}
-	c, err := pb.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(newBus(c)); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if err := pb.Close(); err != nil {
-		t.Errorf("playback not consumed: %v", err)
-	}
-}
-
-// hardware runs the same ops on a real SX1302 through spitest.Record and
-// compares the bytes written.
-func hardware(t *testing.T, dev string, ops []conntest.IO, run func(b *bus) error) {
-	t.Helper()
-	if _, err := host.Init(); err != nil {
-		t.Fatalf("host.Init: %v", err)
-	}
-	p, err := spireg.Open(dev)
-	if err != nil {
-		t.Fatalf("open %s: %v", dev, err)
-	}
-	rec := &spitest.Record{Port: p}
-	defer rec.Close()
-	c, err := rec.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(newBus(c)); err != nil {
-		t.Fatalf("run on %s: %v", dev, err)
-	}
-	if len(rec.Ops) != len(ops) {
-		t.Fatalf("%d transfers on %s, want %d", len(rec.Ops), dev, len(ops))
-	}
-	for i, op := range rec.Ops {
-		if !bytes.Equal(op.W, ops[i].W) {
-			t.Errorf("transfer %d wrote % x, want % x", i, op.W, ops[i].W)
-		}
-		t.Logf("transfer %d read % x", i, op.R)
-	}
+	sx130xtest.Framing(t, SPISpeed, hw, "this framing test writes registers a running board needs", ops,
+		func(c spi.Conn) error { return run(newBus(c)) })
 }
 
 func seq(n int, from byte) []byte {
@@ -89,7 +36,7 @@ func TestFramingReadVersion(t *testing.T) {
 		{W: []byte{0x00, 0x56, 0x06, 0x00, 0x00}, R: []byte{0, 0, 0, 0, 0x10}},
 	}, func(b *bus) error {
 		v, err := b.readReg(registers[regCommonVersionVersion])
-		if err == nil && v != 0x10 && os.Getenv(hwEnv) == "" {
+		if err == nil && v != 0x10 && !sx130xtest.OnHW() {
 			t.Errorf("version 0x%02x, want 0x10", v)
 		}
 		return err
@@ -185,7 +132,7 @@ func TestFramingCounterRead(t *testing.T) {
 		if err := b.readBurst(registers[regTimestampTimestampPpsMsb2TimestampPps].Addr, got[:], false); err != nil {
 			return err
 		}
-		if os.Getenv(hwEnv) == "" && got != [8]byte{1, 2, 3, 4, 5, 6, 7, 8} {
+		if !sx130xtest.OnHW() && got != [8]byte{1, 2, 3, 4, 5, 6, 7, 8} {
 			t.Errorf("got % x", got)
 		}
 		return nil
@@ -212,7 +159,7 @@ func TestFramingRadioStatus(t *testing.T) {
 		{W: []byte{0x01, 0xC0, 0x00}, R: []byte{0, 0, 0x52}},
 	}, func(b *bus) error {
 		st, err := b.radioRead(0, opGetStatus, []byte{0})
-		if err == nil && os.Getenv(hwEnv) == "" && st[0] != 0x52 {
+		if err == nil && !sx130xtest.OnHW() && st[0] != 0x52 {
 			t.Errorf("status 0x%02x, want 0x52", st[0])
 		}
 		return err
@@ -220,12 +167,7 @@ func TestFramingRadioStatus(t *testing.T) {
 }
 
 func TestFramingTxError(t *testing.T) {
-	pb := &spitest.Playback{Playback: conntest.Playback{DontPanic: true}}
-	c, err := pb.Connect(SPISpeed, spi.Mode0, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = newBus(c).readByte(0x5606)
+	_, err := newBus(sx130xtest.PlaybackConn(t, SPISpeed)).readByte(0x5606)
 	if err == nil || !conntest.IsErr(errors.Unwrap(err)) {
 		t.Errorf("read on an exhausted playback: %v, want the playback's error wrapped", err)
 	}

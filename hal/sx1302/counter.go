@@ -1,5 +1,7 @@
 package sx1302
 
+import "github.com/loraedge/loraedge/hal/internal/sx130x"
+
 // The SX1302 counts at 32 MHz in 32 bits; the HAL divides by 32 to get a
 // 27-bit microsecond count (wrapping every 2^27 µs ≈ 134 s) and widens it
 // to the 32-bit count_us with a 5-bit wrap counter kept by the host
@@ -32,12 +34,6 @@ func (w *wrap27) expandPacket(v uint32) uint32 {
 	return wrap<<27 | v
 }
 
-// ppmOn reports whether the LoRa low data rate optimisation is on for a
-// bandwidth (Hz) and spreading factor (SET_PPM_ON).
-func ppmOn(bw uint32, sf int) bool {
-	return bw == 125_000 && sf >= 11 || bw == 250_000 && sf == 12
-}
-
 // legacyCorrection returns the microseconds to add to a LoRa packet's
 // end-of-packet timestamp to undo the demodulator's processing delays
 // (legacy_timestamp_correction, DFT peak mode "auto"). cr is the HAL code
@@ -55,7 +51,7 @@ func legacyCorrection(bw uint32, sf int, cr int, crcOn bool, size int) int32 {
 		return 0
 	}
 	ppm := uint64(0)
-	if ppmOn(bw, sf) {
+	if sx130x.PPMOn(bw, sf) {
 		ppm = 1
 	}
 	crc := 0

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -14,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/spi"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // SPISpeed is the SX1302 SPI clock the HAL uses (loragw_spi.h SPI_SPEED).
@@ -110,40 +110,27 @@ type Options struct {
 // SPI. It implements hal.Concentrator.
 type Dev struct {
 	opts Options
-	log  *slog.Logger
 	port string
+	// core runs the start/stop state machine, the poll loop, the receive
+	// queue and the TX slots (one per RF chain); its lock guards the chip
+	// state below, which the functions of chip() use.
+	core *sx130x.Core
 
-	mu       sync.Mutex // guards everything below and the bus
 	bus      *bus
-	running  bool
-	cfg      hal.Config
 	agcFW    []byte
 	arbFW    []byte
 	temp     *stts751
 	lastTemp float64
-	stats    Stats
 	inst     wrap27
 	pps      wrap27
 	ppsRaw0  uint32 // PPS register at start
 	ppsSeen  bool
-	tx       [hal.NumRFChains]txSlot
-	txDone   chan hal.TxDone
-	rx       chan hal.RxPacket
-	stop     chan struct{}
-	loop     sync.WaitGroup
 	version  byte
 	model    byte
 	eui      uint64
 }
 
 var _ hal.Concentrator = (*Dev)(nil)
-
-// txDoneCap is the capacity of the TxDone channel.
-const txDoneCap = 16
-
-// rxQueue is how many received frames wait for Receive before the poll
-// loop drops new ones.
-const rxQueue = 64
 
 // New connects to the SX1302 on p (mode 0, 8 bits, SPISpeed) and returns
 // a stopped Dev; Start resets and configures the chip. The firmware files
@@ -175,36 +162,41 @@ func New(p spi.Port, opts *Options) (*Dev, error) {
 			o.TxGainLUT[i] = DefaultTxGainLUT()
 		}
 	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	c, err := p.Connect(SPISpeed, spi.Mode0, 8)
 	if err != nil {
 		return nil, fmt.Errorf("sx1302: connect %s: %w", p, err)
 	}
-	closed := make(chan hal.TxDone)
-	close(closed)
-	return &Dev{opts: o, log: log, port: fmt.Sprint(p), bus: newBus(c), agcFW: agc, arbFW: arb, txDone: closed}, nil
+	d := &Dev{opts: o, port: fmt.Sprint(p), bus: newBus(c), agcFW: agc, arbFW: arb}
+	d.core = sx130x.New(d.chip(), sx130x.Options{PollInterval: o.PollInterval, TxLead: o.TxLead, Wait: o.Wait, Logger: o.Logger})
+	return d, nil
+}
+
+// chip is the SX1302 side of the driver, which the core calls with its
+// lock held.
+func (d *Dev) chip() sx130x.Chip {
+	return sx130x.Chip{
+		Name:     "sx1302",
+		Slots:    []string{"radio_0", "radio_1"},
+		Check:    checkConfig,
+		Start:    d.startChip,
+		PollRX:   d.pollRX,
+		Counter:  d.liveCounter,
+		PPSLatch: d.ppsLatch,
+		CheckTx:  checkTx,
+		Slot:     func(tx *hal.TxPacket) int { return tx.RFChain },
+		WriteTX:  d.writeTX,
+		TxState:  d.txState,
+		TxNow:    d.polledCounter,
+		AbortTX:  d.abortTX,
+		Halt:     d.halt,
+	}
 }
 
 // String names the SPI port.
 func (d *Dev) String() string { return "sx1302(" + d.port + ")" }
 
 // wait pauses for t through Options.Wait, or a timer.
-func (d *Dev) wait(ctx context.Context, t time.Duration) error {
-	if d.opts.Wait != nil {
-		return d.opts.Wait(ctx, t)
-	}
-	tm := time.NewTimer(t)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
-}
+func (d *Dev) wait(ctx context.Context, t time.Duration) error { return d.core.Wait(ctx, t) }
 
 // Info is what the chip says about itself at Start.
 type Info struct {
@@ -218,47 +210,34 @@ type Info struct {
 
 // Info returns what the chip reported at the last Start.
 func (d *Dev) Info() Info {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.core.Lock()
+	defer d.core.Unlock()
 	return Info{Version: d.version, Model: d.model, EUI: d.eui}
 }
 
 // Start resets the board, configures the radios and demodulators from
 // cfg, loads and starts the AGC and ARB firmware and starts the poll loop.
-func (d *Dev) Start(ctx context.Context, cfg hal.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if err := checkRadioTypes(&cfg); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.running {
-		return errors.New("sx1302: already started: stop it first")
-	}
+func (d *Dev) Start(ctx context.Context, cfg hal.Config) error { return d.core.Start(ctx, cfg) }
+
+// startChip finds the temperature sensor and runs the start sequence.
+func (d *Dev) startChip(ctx context.Context, cfg *hal.Config) error {
 	temp, err := findSTTS751(d.opts.I2C)
 	if err != nil {
 		return err
 	}
 	d.temp = temp
-	if err := d.start(ctx, &cfg); err != nil {
+	if err := d.start(ctx, cfg); err != nil {
 		return fmt.Errorf("sx1302: start: %w", err)
 	}
-	d.cfg = cfg
-	d.running = true
-	d.stats = Stats{}
-	d.tx = [hal.NumRFChains]txSlot{}
-	d.txDone = make(chan hal.TxDone, txDoneCap)
-	d.rx = make(chan hal.RxPacket, rxQueue)
-	d.stop = make(chan struct{})
-	d.loop.Add(1)
-	go d.pollLoop(d.stop)
 	return nil
 }
 
-// checkRadioTypes refuses radios this driver cannot set up.
-func checkRadioTypes(cfg *hal.Config) error {
+// checkConfig applies hal's checks and refuses radios this driver cannot
+// set up.
+func checkConfig(cfg *hal.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	for i, r := range cfg.Radios {
 		if r.Enable && r.Type != "" && r.Type != "SX1250" {
 			return fmt.Errorf("%w: sx1302: radio_%d: type %q: this driver drives SX1250 radios only", hal.ErrInvalid, i, r.Type)
@@ -273,84 +252,39 @@ func checkRadioTypes(cfg *hal.Config) error {
 // Stop aborts queued frames (reported with hal.ErrStopped), stops the poll
 // loop, closes TxDone's channel and makes blocked Receive calls return
 // hal.ErrStopped.
-func (d *Dev) Stop() error {
-	d.mu.Lock()
-	if !d.running {
-		d.mu.Unlock()
-		return nil
-	}
-	d.running = false
-	close(d.stop)
-	d.mu.Unlock()
-	d.loop.Wait()
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var errs []error
-	ctx := context.Background()
-	for rf := range d.tx {
-		if !d.tx[rf].busy {
-			continue
-		}
-		if err := d.abortTX(ctx, rf); err != nil {
-			errs = append(errs, err)
-		}
-		d.txDone <- hal.TxDone{ID: d.tx[rf].id, Err: hal.ErrStopped}
-		d.tx[rf] = txSlot{}
-	}
-	close(d.txDone)
-	if err := d.bus.writeReg(registers[regGpioGpioOutLOutValue], 0); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
+func (d *Dev) Stop() error { return d.core.Stop() }
 
 // TxDone returns the channel of TX reports of the current run.
-func (d *Dev) TxDone() <-chan hal.TxDone {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.txDone
-}
+func (d *Dev) TxDone() <-chan hal.TxDone { return d.core.TxDone() }
 
 // Receive returns the next received frame.
-func (d *Dev) Receive(ctx context.Context) (hal.RxPacket, error) {
-	d.mu.Lock()
-	rx, stop, running := d.rx, d.stop, d.running
-	d.mu.Unlock()
-	if !running {
-		return hal.RxPacket{}, hal.ErrStopped
-	}
-	select {
-	case p := <-rx:
-		return p, nil
-	case <-stop:
-		return hal.RxPacket{}, hal.ErrStopped
-	case <-ctx.Done():
-		return hal.RxPacket{}, ctx.Err()
-	}
-}
+func (d *Dev) Receive(ctx context.Context) (hal.RxPacket, error) { return d.core.Receive(ctx) }
 
 // Counter returns the live 32-bit microsecond counter.
-func (d *Dev) Counter() (uint32, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return 0, hal.ErrStopped
-	}
+func (d *Dev) Counter() (uint32, error) { return d.core.Counter() }
+
+// PPSLatch returns the counter latched at the last PPS pulse.
+func (d *Dev) PPSLatch() (uint32, bool, error) { return d.core.PPSLatch() }
+
+// halt turns the CONFIG_DONE LED off once the run has ended.
+func (d *Dev) halt() error { return d.bus.writeReg(registers[regGpioGpioOutLOutValue], 0) }
+
+// liveCounter reads both counters and returns the free-running one.
+func (d *Dev) liveCounter() (uint32, error) {
 	inst, _, err := d.readCounters()
 	return inst, err
 }
 
-// PPSLatch returns the counter latched at the last PPS pulse.
-func (d *Dev) PPSLatch() (uint32, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return 0, false, hal.ErrStopped
-	}
+// ppsLatch reads both counters and returns the PPS-latched one, and
+// whether it moved since Start.
+func (d *Dev) ppsLatch() (uint32, bool, error) {
 	_, pps, err := d.readCounters()
 	return pps, d.ppsSeen, err
 }
+
+// polledCounter returns the free-running counter as the poll loop last
+// read it, without a bus access.
+func (d *Dev) polledCounter() (uint32, error) { return d.inst.wrap<<27 | d.inst.ref, nil }
 
 // readCounters reads the free-running and PPS-latched 32 MHz counters
 // (8 bytes from TIMESTAMP_PPS_MSB2, big-endian, PPS first), reading again

@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1302"
 )
 
@@ -234,19 +235,7 @@ func TestCounterAndPPS(t *testing.T) {
 // waitTxDone advances the model's clock until a TX report arrives.
 func waitTxDone(t *testing.T, r *rig, ch <-chan hal.TxDone) hal.TxDone {
 	t.Helper()
-	for range 400 {
-		select {
-		case d, ok := <-ch:
-			if !ok {
-				t.Fatal("TxDone channel closed")
-			}
-			return d
-		case <-time.After(5 * time.Millisecond):
-			r.clock.Advance(10 * time.Millisecond)
-		}
-	}
-	t.Fatal("no TxDone")
-	return hal.TxDone{}
+	return sx130xtest.WaitTxDone(t, ch, r.clock)
 }
 
 func TestSendTimestamped(t *testing.T) {
@@ -326,30 +315,8 @@ func TestSendImmediateAndRadioB(t *testing.T) {
 func TestSendRefused(t *testing.T) {
 	r := newRig(t, nil, nil)
 	r.start(t, eu868())
-	now, _ := r.dev.Counter()
-	base := hal.TxPacket{Mode: hal.TxTimestamped, CountUS: now + 500_000, Freq: 868_100_000, Power: 14,
-		Modulation: hal.ModulationLoRa, SpreadingFactor: 7, Bandwidth: hal.BW125, CodeRate: hal.CodeRate4_5, Payload: []byte{1}}
-	cases := []struct {
-		name string
-		mod  func(*hal.TxPacket)
-		want error
-	}{
-		{"too late", func(p *hal.TxPacket) { p.CountUS = now + 1000 }, hal.ErrTooLate},
-		{"in the past", func(p *hal.TxPacket) { p.CountUS = now - 1000 }, hal.ErrTooLate},
-		{"out of band", func(p *hal.TxPacket) { p.Freq = 871_000_000 }, hal.ErrFreqOutOfRange},
-		{"radio without tx", func(p *hal.TxPacket) { p.RFChain = 1 }, hal.ErrInvalid},
-		{"fsk", func(p *hal.TxPacket) { p.Modulation, p.DataRate = hal.ModulationFSK, 50_000 }, hal.ErrInvalid},
-		{"empty", func(p *hal.TxPacket) { p.Payload = nil }, hal.ErrInvalid},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p := base
-			c.mod(&p)
-			if err := r.dev.Send(context.Background(), p); !errors.Is(err, c.want) {
-				t.Errorf("Send: %v, want %v", err, c.want)
-			}
-		})
-	}
+	sx130xtest.CheckSendRefused(t, r.dev,
+		sx130xtest.RefusedSend{Name: "fsk", Mod: func(p *hal.TxPacket) { p.Modulation, p.DataRate = hal.ModulationFSK, 50_000 }, Want: hal.ErrInvalid})
 	if n := len(r.chip.Sent()); n != 0 {
 		t.Errorf("%d frames reached the chip", n)
 	}
@@ -358,40 +325,11 @@ func TestSendRefused(t *testing.T) {
 func TestStopAbortsAndCloses(t *testing.T) {
 	r := newRig(t, nil, nil)
 	r.start(t, eu868())
-	now, _ := r.dev.Counter()
-	tx := hal.TxPacket{ID: 9, Mode: hal.TxTimestamped, CountUS: now + 2_000_000, Freq: 868_100_000, Power: 14,
-		Modulation: hal.ModulationLoRa, SpreadingFactor: 7, Bandwidth: hal.BW125, CodeRate: hal.CodeRate4_5, Payload: []byte{1}}
-	if err := r.dev.Send(context.Background(), tx); err != nil {
-		t.Fatal(err)
-	}
-	ch := r.dev.TxDone()
-	recvErr := make(chan error, 1)
-	go func() {
-		_, err := r.dev.Receive(context.Background())
-		recvErr <- err
-	}()
-	if err := r.dev.Stop(); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	d, ok := <-ch
-	if !ok || d.ID != 9 || !errors.Is(d.Err, hal.ErrStopped) {
-		t.Errorf("TxDone after Stop: %+v (ok %v), want ID 9 with ErrStopped", d, ok)
-	}
-	if _, ok := <-ch; ok {
-		t.Error("TxDone channel still open after Stop")
-	}
-	if err := <-recvErr; !errors.Is(err, hal.ErrStopped) {
-		t.Errorf("Receive during Stop: %v, want ErrStopped", err)
-	}
-	if sent := r.chip.Sent(); len(sent) != 1 || !sent[0].Aborted {
-		t.Errorf("chip frames %+v, want one aborted", sent)
-	}
-	if _, err := r.dev.Counter(); !errors.Is(err, hal.ErrStopped) {
-		t.Errorf("Counter after Stop: %v, want ErrStopped", err)
-	}
-	if err := r.dev.Stop(); err != nil {
-		t.Errorf("second Stop: %v", err)
-	}
+	sx130xtest.CheckStop(t, r.dev, func(t *testing.T) {
+		if sent := r.chip.Sent(); len(sent) != 1 || !sent[0].Aborted {
+			t.Errorf("chip frames %+v, want one aborted", sent)
+		}
+	})
 }
 
 func TestRSSITempComp(t *testing.T) {

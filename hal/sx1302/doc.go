@@ -50,6 +50,13 @@
 // sensor on /dev/i2c-1 at 0x39, 0x3B or 0x38, without which the HAL, and
 // Start, refuse to run.
 //
+// # Shared run
+//
+// The run itself (the start/stop state machine, the poll loop and its
+// hand-off to Receive, the per-radio TX slots and their TxDone reports) is
+// the one hal/sx1301 uses, from hal/internal/sx130x; this package
+// supplies the chip's side.
+//
 // # Testing
 //
 // The sx1302test package models the chip behind an spi.Port; the tests run

@@ -1,78 +1,17 @@
 package sx1302
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"time"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // readFirmware reads an 8192-byte MCU image from path: a raw binary file,
 // or Semtech's .var C array (the hex bytes between its braces).
 func readFirmware(path, what string) ([]byte, error) {
-	if path == "" {
-		return nil, fmt.Errorf("%w: no %s firmware file given (see the package documentation for where to get it)", ErrFirmware, what)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFirmware, what, err)
-	}
-	if len(b) == FirmwareSize {
-		return b, nil
-	}
-	fw, err := parseVar(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %s: %w", ErrFirmware, what, path, err)
-	}
-	return fw, nil
-}
-
-// parseVar extracts the bytes of a C array initialiser "{0x12, 0x34, …}".
-func parseVar(b []byte) ([]byte, error) {
-	open := bytes.IndexByte(b, '{')
-	end := bytes.LastIndexByte(b, '}')
-	if open < 0 || end < open {
-		return nil, fmt.Errorf("%d bytes: neither a %d-byte image nor a C array", len(b), FirmwareSize)
-	}
-	out := make([]byte, 0, FirmwareSize)
-	for _, f := range bytes.FieldsFunc(b[open+1:end], func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t'
-	}) {
-		if len(f) != 4 || f[0] != '0' || f[1] != 'x' && f[1] != 'X' {
-			return nil, fmt.Errorf("C array element %q is not a 0xNN byte", f)
-		}
-		v, ok := hexByte(f[2], f[3])
-		if !ok {
-			return nil, fmt.Errorf("C array element %q is not a 0xNN byte", f)
-		}
-		out = append(out, v)
-		if len(out) > FirmwareSize {
-			break
-		}
-	}
-	if len(out) != FirmwareSize {
-		return nil, fmt.Errorf("C array of %d bytes, want %d", len(out), FirmwareSize)
-	}
-	return out, nil
-}
-
-func hexByte(hi, lo byte) (byte, bool) {
-	h, ok1 := hexNibble(hi)
-	l, ok2 := hexNibble(lo)
-	return h<<4 | l, ok1 && ok2
-}
-
-func hexNibble(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return sx130x.ReadFirmware(path, what, ErrFirmware)
 }
 
 // mcu names one of the SX1302's two MCUs.
@@ -104,8 +43,8 @@ func (d *Dev) loadFirmware(m mcu, fw []byte) error {
 	if err := d.bus.readBurst(m.mem, check, false); err != nil {
 		return err
 	}
-	if i := firstDiff(fw, check); i >= 0 {
-		return fmt.Errorf("%w: %s: read-back differs at byte %d (wrote 0x%02x, read 0x%02x)", ErrFirmware, m.name, i, fw[i], check[i])
+	if err := sx130x.CompareReadBack(fw, check); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrFirmware, m.name, err)
 	}
 	w.w(m.prog, 0)
 	w.w(m.clear, 0)
@@ -120,15 +59,6 @@ func (d *Dev) loadFirmware(m mcu, fw []byte) error {
 		return fmt.Errorf("%w: %s: parity error after load", ErrFirmware, m.name)
 	}
 	return nil
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return -1
 }
 
 // mcuPoll is the period of status polling.

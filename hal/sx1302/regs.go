@@ -1,6 +1,10 @@
 package sx1302
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
+)
 
 // Register is one field of the SX1302 register map as Semtech's HAL
 // (sx1302_hal V2.1.0, loragw_reg.c) describes it: a bit field of Length
@@ -75,7 +79,7 @@ const (
 	AGCMemAddr = 0x0000
 	ARBMemAddr = 0x2000
 	// FirmwareSize is the size of each MCU firmware image (MCU_FW_SIZE).
-	FirmwareSize = 8192
+	FirmwareSize = sx130x.FirmwareSize
 	// RXBufferAddr is the RX packet FIFO: burst reads there pop bytes.
 	RXBufferAddr = 0x4000
 	// RXBufferSize is the largest RX buffer the HAL fetches in one go

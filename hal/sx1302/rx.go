@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"time"
-
 	"github.com/loraedge/loraedge/hal"
 )
 
@@ -25,60 +23,30 @@ type Stats struct {
 }
 
 // Stats returns the poll loop's counters.
-func (d *Dev) Stats() Stats {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stats
-}
+func (d *Dev) Stats() Stats { return Stats(d.core.Stats()) }
 
-// noteError records a poll-loop problem.
-func (d *Dev) noteError(err error, dropped int) {
-	d.stats.LastError = err
-	d.stats.Dropped += dropped
-	d.log.Warn("sx1302 poll", "error", err)
-}
-
-// pollLoop polls the chip every PollInterval until stop closes.
-func (d *Dev) pollLoop(stop <-chan struct{}) {
-	defer d.loop.Done()
-	t := time.NewTicker(d.opts.PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
-		d.poll()
-	}
-}
-
-// poll fetches the RX buffer, refreshes the counter (the HAL's
-// sx1302_update, which must run at least once per 2^27 µs), converts the
-// records and checks the TX slots.
-func (d *Dev) poll() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return
-	}
+// pollRX fetches the RX buffer, refreshes the counter (the HAL's
+// sx1302_update, which must run at least once per 2^27 µs) and converts
+// the records; a failed counter read ends the poll before the TX slots
+// are checked.
+func (d *Dev) pollRX() error {
 	buf, err := d.fetch()
 	if err != nil {
-		d.noteError(err, 0)
+		d.core.NoteError(err, 0)
 	}
 	if _, _, err := d.readCounters(); err != nil {
-		d.noteError(err, 0)
-		return
+		return err
 	}
 	if len(buf) > 0 {
 		d.deliver(buf)
 	}
-	d.pollTX()
+	return nil
 }
 
 // fetch reads the RX buffer: its byte count twice (the HAL's multi-byte
 // read workaround, keeping the larger), then that many bytes from the FIFO.
-// A count beyond RXBufferSize is drained and reported, never stored.
+// A count beyond RXBufferSize is drained and noted as a dropped buffer,
+// never stored.
 func (d *Dev) fetch() ([]byte, error) {
 	addr := registers[regRxTopRxBufferNbBytesMsbRxBufferNbBytes].Addr
 	var a, b [2]byte
@@ -99,8 +67,8 @@ func (d *Dev) fetch() ([]byte, error) {
 				return nil, err
 			}
 		}
-		d.stats.Dropped++
-		return nil, fmt.Errorf("%w: byte count %d beyond %d: buffer drained and dropped", ErrRXBuffer, n, RXBufferSize)
+		d.core.NoteError(fmt.Errorf("%w: byte count %d beyond %d: buffer drained and dropped", ErrRXBuffer, n, RXBufferSize), 1)
+		return nil, nil
 	}
 	buf := make([]byte, n)
 	if err := d.bus.readBurst(RXBufferAddr, buf, true); err != nil {
@@ -117,7 +85,7 @@ func (d *Dev) fetch() ([]byte, error) {
 func (d *Dev) deliver(buf []byte) {
 	temp, terr := d.temp.temperature()
 	if terr != nil {
-		d.noteError(terr, 0)
+		d.core.NoteError(terr, 0)
 		temp = d.lastTemp
 	} else {
 		d.lastTemp = temp
@@ -125,38 +93,33 @@ func (d *Dev) deliver(buf []byte) {
 	for i := 0; i+1 < len(buf); i++ {
 		if buf[i] == recordSync0 && buf[i+1] == recordSync1 {
 			if i > 0 {
-				d.noteError(fmt.Errorf("%w: %d bytes before the first sync word skipped", ErrRXBuffer, i), 0)
+				d.core.NoteError(fmt.Errorf("%w: %d bytes before the first sync word skipped", ErrRXBuffer, i), 0)
 			}
 			buf = buf[i:]
 			break
 		}
 		if i+2 == len(buf) {
-			d.noteError(fmt.Errorf("%w: %d bytes without a sync word dropped", ErrRXBuffer, len(buf)), 1)
+			d.core.NoteError(fmt.Errorf("%w: %d bytes without a sync word dropped", ErrRXBuffer, len(buf)), 1)
 			return
 		}
 	}
 	for len(buf) > 0 {
 		rec, n, err := ParsePacketRecord(buf)
 		if err != nil && n == 0 {
-			d.noteError(fmt.Errorf("%w: %w; %d bytes dropped", ErrRXBuffer, err, len(buf)), 1)
+			d.core.NoteError(fmt.Errorf("%w: %w; %d bytes dropped", ErrRXBuffer, err, len(buf)), 1)
 			return
 		}
 		buf = buf[n:]
 		if err != nil {
-			d.noteError(err, 1)
+			d.core.NoteError(err, 1)
 			continue
 		}
 		p, err := d.convert(&rec, temp)
 		if err != nil {
-			d.noteError(err, 1)
+			d.core.NoteError(err, 1)
 			continue
 		}
-		select {
-		case d.rx <- p:
-			d.stats.Received++
-		default:
-			d.noteError(errors.New("sx1302: receive queue full: frame dropped"), 1)
-		}
+		d.core.Deliver(p)
 	}
 }
 
@@ -171,15 +134,16 @@ const (
 // convert turns a record into a hal.RxPacket (sx1302_parse and the RSSI
 // part of lgw_receive).
 func (d *Dev) convert(rec *PacketRecord, temp float64) (hal.RxPacket, error) {
+	cfg := d.core.Config()
 	ifc := int(rec.Channel)
-	ch, ok := d.cfg.IFChain(ifc)
+	ch, ok := cfg.IFChain(ifc)
 	if !ok {
 		return hal.RxPacket{}, fmt.Errorf("%w: channel %d", ErrRecordInvalid, ifc)
 	}
 	rf := ch.RFChain & 1
 	p := hal.RxPacket{
 		Payload: rec.Payload,
-		Freq:    uint32(int64(d.cfg.Radios[rf].Freq) + int64(ch.IF)),
+		Freq:    uint32(int64(cfg.Radios[rf].Freq) + int64(ch.IF)),
 		IFChain: ifc,
 		RFChain: rf,
 	}
@@ -192,7 +156,7 @@ func (d *Dev) convert(rec *PacketRecord, temp float64) (hal.RxPacket, error) {
 		}
 		return hal.CRCOK
 	}
-	cal := float64(d.cfg.Radios[rf].RSSIOffset) + d.opts.RSSITempComp[rf].offset(temp)
+	cal := float64(cfg.Radios[rf].RSSIOffset) + d.opts.RSSITempComp[rf].offset(temp)
 	var corr int32
 	if ifc == hal.IFChainFSK {
 		p.Modulation = hal.ModulationFSK

@@ -8,6 +8,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // regWriter writes register fields in sequence and keeps the first error,
@@ -559,7 +560,7 @@ func configureLoRaStd(w *regWriter, ch hal.IFChain, radioFreq uint32) {
 	w.w(regRxTopLoraServiceFskTxrxCfg3PayloadLength, 0)
 	w.w(regRxTopLoraServiceFskTxrxCfg0ModemSf, int32(sf))
 	w.w(regRxTopLoraServiceFskTxrxCfg0ModemBw, bwCode(ch.Bandwidth))
-	w.w(regRxTopLoraServiceFskTxrxCfg1PpmOffset, int32(bit(ppmOn(ch.Bandwidth, sf))))
+	w.w(regRxTopLoraServiceFskTxrxCfg1PpmOffset, int32(bit(sx130x.PPMOn(ch.Bandwidth, sf))))
 	preamble := int32(8)
 	if sf <= 6 {
 		preamble = 12

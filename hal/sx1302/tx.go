@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/loraedge/loraedge/hal"
+	"github.com/loraedge/loraedge/hal/internal/sx130x"
 )
 
 // TX_FSM_STATUS values (sx1302_tx_status).
@@ -14,16 +15,6 @@ const (
 
 func txEmitting(s byte) bool  { return s == 0x30 || s == 0x50 || s == 0x60 || s == 0x70 }
 func txScheduled(s byte) bool { return s == 0x91 || s == 0x92 }
-
-// txSlot is the frame an RF chain's TX buffer holds: the chip has one per
-// chain.
-type txSlot struct {
-	busy     bool
-	id       uint64
-	start    uint32 // counter at which emission starts (requested, or trigger time)
-	airUS    uint32
-	emitting bool
-}
 
 // txStartDelayDefault is TX_START_DELAY_DEFAULT (µs, calibrated for 500 kHz).
 const txStartDelayDefault = 1500
@@ -74,49 +65,16 @@ func gainFor(lut []TxGain, power int8) TxGain {
 }
 
 // Send queues a LoRa frame in its RF chain's TX buffer and triggers it,
-// at once or at tx.CountUS. FSK transmission is not supported by this
-// driver.
-func (d *Dev) Send(ctx context.Context, tx hal.TxPacket) error {
-	if err := tx.Validate(); err != nil {
-		return err
-	}
+// at once or at tx.CountUS. The chip has one TX buffer per RF chain: a
+// second frame for a chain waits for the first to leave (hal.ErrBusy). FSK
+// transmission is not supported by this driver.
+func (d *Dev) Send(ctx context.Context, tx hal.TxPacket) error { return d.core.Send(ctx, tx) }
+
+// checkTx refuses the frames this driver cannot send.
+func checkTx(tx *hal.TxPacket) error {
 	if tx.Modulation != hal.ModulationLoRa {
 		return fmt.Errorf("%w: sx1302: tx: %s transmission is not supported by this driver", hal.ErrInvalid, tx.Modulation)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.running {
-		return hal.ErrStopped
-	}
-	if err := d.cfg.CheckTx(&tx); err != nil {
-		return err
-	}
-	rf := tx.RFChain
-	queued := 0
-	for _, s := range d.tx {
-		if s.busy {
-			queued++
-		}
-	}
-	if d.tx[rf].busy || queued+len(d.txDone) >= cap(d.txDone) {
-		return fmt.Errorf("%w: sx1302: radio_%d holds a frame already", hal.ErrBusy, rf)
-	}
-	now, _, err := d.readCounters()
-	if err != nil {
-		return err
-	}
-	start := now
-	if tx.Mode == hal.TxTimestamped {
-		lead := int64(int32(tx.CountUS - now))
-		if lead < d.opts.TxLead.Microseconds() {
-			return fmt.Errorf("%w: sx1302: frame starts in %d µs, at least %v needed", hal.ErrTooLate, lead, d.opts.TxLead)
-		}
-		start = tx.CountUS
-	}
-	if err := d.writeTX(rf, &tx); err != nil {
-		return err
-	}
-	d.tx[rf] = txSlot{busy: true, id: tx.ID, start: start, airUS: uint32(tx.AirTime().Microseconds())}
 	return nil
 }
 
@@ -155,7 +113,7 @@ func (d *Dev) writeTX(rf int, tx *hal.TxPacket) error {
 	w.tw(rf, regTxTopATxrxCfg02ImplicitHeader, int32(bit(tx.NoHeader)))
 	w.tw(rf, regTxTopATxrxCfg02CrcEn, int32(bit(!tx.NoCRC)))
 	p1, p2 := int32(6), int32(8) // public sync word, SF7..12
-	if d.cfg.PrivateSyncWord || tx.SpreadingFactor <= 6 {
+	if d.core.Config().PrivateSyncWord || tx.SpreadingFactor <= 6 {
 		p1, p2 = 2, 4
 	}
 	w.tw(rf, regTxTopAFrameSynch0Peak1Pos, p1)
@@ -163,7 +121,7 @@ func (d *Dev) writeTX(rf int, tx *hal.TxPacket) error {
 	w.tw(rf, regTxTopATxrxCfg02FineSynchEn, int32(bit(tx.SpreadingFactor <= 6)))
 	w.tw(rf, regTxTopATxrxCfg03PayloadLength, int32(len(tx.Payload)))
 	w.tw(rf, regTxTopATxrxCfg01PpmOffsetHdrCtrl, 0)
-	w.tw(rf, regTxTopATxrxCfg01PpmOffset, int32(bit(ppmOn(tx.Bandwidth, tx.SpreadingFactor))))
+	w.tw(rf, regTxTopATxrxCfg01PpmOffset, int32(bit(sx130x.PPMOn(tx.Bandwidth, tx.SpreadingFactor))))
 	if w.err != nil {
 		return w.err
 	}
@@ -204,34 +162,21 @@ func (d *Dev) txStatus(rf int) (byte, error) {
 	return byte(v), err
 }
 
-// pollTX reports the frames whose emission has ended: the state machine is
-// free again after the frame was seen emitting, or after its start plus
-// its airtime has passed.
-func (d *Dev) pollTX() {
-	now := d.inst.wrap<<27 | d.inst.ref
-	for rf := range d.tx {
-		s := &d.tx[rf]
-		if !s.busy {
-			continue
-		}
-		st, err := d.txStatus(rf)
-		if err != nil {
-			d.noteError(err, 0)
-			continue
-		}
-		switch {
-		case txEmitting(st):
-			s.emitting = true
-		case st == txStatusFree:
-			if s.emitting || int32(now-s.start) >= int32(s.airUS) {
-				d.txDone <- hal.TxDone{ID: s.id, CountUS: s.start}
-				*s = txSlot{}
-			}
-		case txScheduled(st):
-		default:
-			d.noteError(fmt.Errorf("sx1302: radio_%d: unknown tx status 0x%02x", rf, st), 0)
-		}
+// txState reads RF chain rf's TX state machine for the core: free,
+// scheduled or emitting (sx1302_tx_status).
+func (d *Dev) txState(rf int) (sx130x.TxState, error) {
+	st, err := d.txStatus(rf)
+	switch {
+	case err != nil:
+		return 0, err
+	case txEmitting(st):
+		return sx130x.TxEmitting, nil
+	case txScheduled(st):
+		return sx130x.TxScheduled, nil
+	case st == txStatusFree:
+		return sx130x.TxFree, nil
 	}
+	return 0, fmt.Errorf("sx1302: radio_%d: unknown tx status 0x%02x", rf, st)
 }
 
 // abortTX clears RF chain rf's triggers and waits for its state machine

@@ -6,36 +6,16 @@ import (
 	"sync"
 	"time"
 
-	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1301"
 )
 
 // Clock is a manual clock: time passes only through Advance. It drives
 // the chip's counter, the calibration and the TX state machine.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Duration
-}
-
-// Elapsed returns the time advanced so far.
-func (c *Clock) Elapsed() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d (negative d is ignored).
-func (c *Clock) Advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.t += d
-	c.mu.Unlock()
-}
+type Clock = sx130xtest.Clock
 
 // Options describe the modelled chip.
 type Options struct {
@@ -152,7 +132,7 @@ type Chip struct {
 	txPtr     int
 	tx        txModel
 	sent      []TxFrame
-	connected bool
+	port      sx130xtest.Port
 }
 
 // New returns a chip after a soft reset.
@@ -178,6 +158,7 @@ func New(opts Options) (*Chip, error) {
 		}
 	}
 	c := &Chip{opts: opts, clock: opts.Clock}
+	c.port = sx130xtest.Port{Name: "sx1301test", Chip: "SX1301", MaxSpeed: 10 * physic.MegaHertz, Tx: c.frame}
 	for _, r := range sx1301.Registers() {
 		for i := range r.Size() {
 			p, a := pageOf(r), int(r.Addr)+i
@@ -248,27 +229,7 @@ func (c *Chip) LimitSpeed(physic.Frequency) error { return nil }
 func (c *Chip) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.connected {
-		return nil, fmt.Errorf("sx1301test: Connect called twice")
-	}
-	if mode != spi.Mode0 || bits != 8 {
-		return nil, fmt.Errorf("sx1301test: SPI mode %v with %d bits, the SX1301 needs mode 0, 8 bits", mode, bits)
-	}
-	if f > 10*physic.MegaHertz {
-		return nil, fmt.Errorf("sx1301test: SPI clock %v above the SX1301's 10 MHz", f)
-	}
-	c.connected = true
-	return chipConn{c}, nil
-}
-
-// chipConn is the spi.Conn of a Chip.
-type chipConn struct{ c *Chip }
-
-func (cc chipConn) String() string       { return "sx1301test" }
-func (cc chipConn) Duplex() conn.Duplex  { return conn.Full }
-func (cc chipConn) Tx(w, r []byte) error { return cc.c.frame(w, r) }
-func (cc chipConn) TxPackets(p []spi.Packet) error {
-	return fmt.Errorf("sx1301test: TxPackets is not modelled: send each frame with Tx")
+	return c.port.Connect(f, mode, bits)
 }
 
 var _ spi.PortCloser = (*Chip)(nil)

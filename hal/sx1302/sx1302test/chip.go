@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"sync"
 
-	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 
+	"github.com/loraedge/loraedge/hal/internal/sx130xtest"
 	"github.com/loraedge/loraedge/hal/sx1302"
 )
 
@@ -113,8 +113,8 @@ type Chip struct {
 	ppsTick  uint32
 	sent     []TxFrame
 
-	connected bool
-	r         regs
+	port sx130xtest.Port
+	r    regs
 }
 
 // mcu is the state of one MCU.
@@ -138,6 +138,7 @@ func New(opts Options) (*Chip, error) {
 		return nil, err
 	}
 	c := &Chip{opts: opts, clock: opts.Clock, r: r, nbBytes: -1}
+	c.port = sx130xtest.Port{Name: "sx1302test", Chip: "SX1302", Tx: c.tx1}
 	c.faults.CorruptFirmwareReadback = -1
 	if c.clock == nil {
 		c.clock = &Clock{}
@@ -209,24 +210,7 @@ func (c *Chip) LimitSpeed(physic.Frequency) error { return nil }
 func (c *Chip) Connect(f physic.Frequency, mode spi.Mode, bits int) (spi.Conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.connected {
-		return nil, fmt.Errorf("sx1302test: Connect called twice")
-	}
-	if mode != spi.Mode0 || bits != 8 {
-		return nil, fmt.Errorf("sx1302test: SPI mode %v with %d bits, the SX1302 needs mode 0, 8 bits", mode, bits)
-	}
-	c.connected = true
-	return chipConn{c}, nil
-}
-
-// chipConn is the spi.Conn of a Chip.
-type chipConn struct{ c *Chip }
-
-func (cc chipConn) String() string       { return "sx1302test" }
-func (cc chipConn) Duplex() conn.Duplex  { return conn.Full }
-func (cc chipConn) Tx(w, r []byte) error { return cc.c.tx1(w, r) }
-func (cc chipConn) TxPackets(p []spi.Packet) error {
-	return fmt.Errorf("sx1302test: TxPackets is not modelled: send each frame with Tx")
+	return c.port.Connect(f, mode, bits)
 }
 
 var _ spi.PortCloser = (*Chip)(nil)

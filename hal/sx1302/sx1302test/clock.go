@@ -1,30 +1,7 @@
 package sx1302test
 
-import (
-	"sync"
-	"time"
-)
+import "github.com/loraedge/loraedge/hal/internal/sx130xtest"
 
 // Clock is a manual clock: time passes only through Advance. It drives
 // the chip's 32 MHz counter and TX state machine.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Duration
-}
-
-// Elapsed returns the time advanced so far.
-func (c *Clock) Elapsed() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d (negative d is ignored).
-func (c *Clock) Advance(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	c.t += d
-	c.mu.Unlock()
-}
+type Clock = sx130xtest.Clock
