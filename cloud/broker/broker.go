@@ -22,7 +22,6 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -47,11 +46,18 @@ type Options struct {
 // Broker is an embedded MQTT 3.1.1/5 broker on one loopback TCP listener.
 type Broker struct {
 	opts Options
+	// closeTimeout bounds Close (see ErrCloseTimeout); tests shorten it.
+	closeTimeout time.Duration
+	// hooks are added to the server after the loopback hook; tests use
+	// them to stall a connection's handler.
+	hooks []mqtt.Hook
 
-	mu     sync.Mutex
-	server *mqtt.Server
-	addr   string
-	closed bool
+	mu      sync.Mutex
+	server  *mqtt.Server
+	ln      *listener
+	addr    string
+	closed  bool
+	stopped chan struct{} // closed when the shutdown started by Close has finished
 }
 
 // New returns a broker that listens once started; it does not bind yet.
@@ -62,7 +68,7 @@ func New(opts Options) *Broker {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Broker{opts: opts}
+	return &Broker{opts: opts, closeTimeout: defaultCloseTimeout}
 }
 
 // Start binds the listener and starts serving clients. It returns
@@ -90,16 +96,24 @@ func (b *Broker) Start(ctx context.Context) error {
 	if err := s.AddHook(new(loopbackOnly), nil); err != nil {
 		return fmt.Errorf("broker: auth hook: %w", err)
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "tcp", Address: b.opts.Addr})
-	if err := s.AddListener(l); err != nil {
+	for _, h := range b.hooks {
+		if err := s.AddHook(h, nil); err != nil {
+			return fmt.Errorf("broker: hook %s: %w", h.ID(), err)
+		}
+	}
+	ln := newListener("tcp", b.opts.Addr)
+	if err := s.AddListener(ln); err != nil {
 		return fmt.Errorf("broker: listen %s: %w", b.opts.Addr, err)
 	}
 	if err := s.Serve(); err != nil {
+		// No connection has been accepted yet, so mochi's Close cannot
+		// wait on one; it closes the port through ln.Close.
 		_ = s.Close()
 		return fmt.Errorf("broker: serve: %w", err)
 	}
 	b.server = s
-	b.addr = l.Address()
+	b.ln = ln
+	b.addr = ln.Address()
 	return nil
 }
 
@@ -117,40 +131,119 @@ func (b *Broker) Addr() string {
 // URL returns the broker URL clients connect to, "tcp://" + Addr().
 func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 
-// Close disconnects every client and stops listening. It may be called more
-// than once.
+// Close stops listening, disconnects every client (MQTT 5 clients first get
+// a DISCONNECT with reason "server shutting down") and stops the broker. It
+// returns once all of that is done, or with ErrCloseTimeout after 5 s. It
+// may be called more than once and from several goroutines; each call waits
+// for the same shutdown.
 func (b *Broker) Close() error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.closed = true
-	if b.server == nil {
-		return nil
-	}
-	srv := b.server
-	b.server = nil
-	// mochi-mqtt v2.7.9 can deadlock in Close when a client disconnects at
-	// the same moment (Clients.GetByListener takes its read lock twice;
-	// upstream mochi-mqtt/server#488). Bound the wait so the cloud still
-	// stops; the stuck goroutine ends with the process.
-	done := make(chan error, 1)
-	go func() { done <- srv.Close() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("broker: close: %w", err)
+	if b.stopped == nil {
+		if b.server == nil {
+			b.mu.Unlock()
+			return nil // never started
 		}
+		srv, ln, stopped := b.server, b.ln, make(chan struct{})
+		b.server, b.stopped = nil, stopped
+		ln.stopAccepting() // the port is free from here on, whatever follows
+		go func() {
+			defer close(stopped)
+			shutdown(srv, ln)
+		}()
+	}
+	stopped := b.stopped
+	b.mu.Unlock()
+
+	t := time.NewTimer(b.closeTimeout)
+	defer t.Stop()
+	select {
+	case <-stopped:
 		return nil
-	case <-time.After(closeTimeout):
-		return fmt.Errorf("broker: close: %w after %v (mochi-mqtt shutdown deadlock, upstream #488)", ErrCloseTimeout, closeTimeout)
+	case <-t.C:
+		return fmt.Errorf("broker: close: %w after %v", ErrCloseTimeout, b.closeTimeout)
 	}
 }
 
-// closeTimeout bounds Close (see ErrCloseTimeout).
-const closeTimeout = 5 * time.Second
+// defaultCloseTimeout bounds Close (see ErrCloseTimeout).
+const defaultCloseTimeout = 5 * time.Second
 
-// ErrCloseTimeout is returned by Close when the embedded broker did not
-// stop in time; its listener may stay open until the process exits.
+// disconnectGrace is how long shutdown lets DISCONNECT packets reach MQTT 5
+// clients before it closes every connection.
+const disconnectGrace = 500 * time.Millisecond
+
+// ErrCloseTimeout is returned by Close when a connection handler in the
+// embedded broker did not return in time. The port is already closed and
+// every connection has been closed; the rest of the shutdown goes on in the
+// background and ends when that handler returns. With this package's hooks
+// it is a last resort that no known client behaviour triggers.
 var ErrCloseTimeout = errors.New("broker: close timed out")
+
+// shutdown stops srv after ln.stopAccepting, in an order that cannot hang.
+//
+// mochi-mqtt v2.7.9's Server.Close calls each listener's Close with a
+// callback that disconnects the clients found by Clients.GetByListener,
+// then waits on Listeners.ClientsWg for every connection handler. That has
+// three faults, all reached by clients connecting or disconnecting while it
+// runs:
+//   - GetByListener takes Clients' read lock twice (the second time through
+//     Clients.Len). A handler calling Clients.Add (a client finishing
+//     CONNECT) or Clients.Delete (a clean-session client leaving) in between
+//     queues for the write lock, which blocks the second read lock behind it
+//     while the writer waits for the first one: a permanent deadlock
+//     (upstream mochi-mqtt/server#488).
+//   - mochi's TCP listener disconnects the clients before it closes its
+//     port, and only those registered at that instant. A client whose
+//     CONNECT completes just after, or one still in its CONNECT exchange, is
+//     never disconnected, so ClientsWg.Wait waits for that client to leave
+//     of its own accord: forever for a client with keepalive.
+//   - a handler still starting calls ClientsWg.Add concurrently with that
+//     Wait, which the race detector reports and which can panic with
+//     "WaitGroup is reused before previous Wait has returned".
+//
+// So the broker uses its own listener (listener.go), which owns every
+// connection, and by the time srv.Close runs no handler is left: nothing
+// else touches srv.Clients, ClientsWg is zero, and ln.Close (called by
+// srv.Close) never calls the GetByListener callback.
+func shutdown(srv *mqtt.Server, ln *listener) {
+	// Tell MQTT 5 clients why they are disconnected, as mochi's Close does.
+	// The DISCONNECT writes can block on a client that does not read, so
+	// they get a grace period, and closing the connections below unblocks
+	// them.
+	announced := make(chan struct{})
+	go func() {
+		defer close(announced)
+		announceShutdown(srv, ln.ID())
+	}()
+	grace := time.NewTimer(disconnectGrace)
+	select {
+	case <-announced:
+	case <-grace.C:
+	}
+	grace.Stop()
+	// Close every connection, including those still in their CONNECT
+	// exchange and those whose clients registered after announceShutdown
+	// looked, then wait until every handler has returned.
+	ln.dropConns()
+	<-ln.wait()
+	<-announced
+	// Only the event loop and the hooks are left for mochi to stop.
+	_ = srv.Close()
+}
+
+// announceShutdown sends DISCONNECT "server shutting down" to the MQTT 5
+// clients connected through listenerID and closes their connections. MQTT
+// 3.1.1 has no server-to-client DISCONNECT, so those clients are just
+// closed by shutdown.
+func announceShutdown(srv *mqtt.Server, listenerID string) {
+	// GetAll takes the clients' read lock once and copies the map, so a
+	// concurrent Add or Delete only waits for it (unlike GetByListener).
+	for _, cl := range srv.Clients.GetAll() {
+		if cl.Net.Listener == listenerID && cl.Properties.ProtocolVersion == 5 && !cl.Closed() {
+			_ = srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
+}
 
 // checkLoopback accepts host:port where host is a loopback IP or "localhost".
 func checkLoopback(addr string) error {
