@@ -442,7 +442,7 @@ func (c *Cloud) Close() error {
 	}
 	if c.broker != nil {
 		if err := c.broker.Close(); errors.Is(err, broker.ErrCloseTimeout) {
-			c.log.Warn("embedded mqtt broker did not stop in time; it ends with the process", "err", err)
+			c.log.Warn("embedded mqtt broker: port and connections closed, but a client handler did not return in time; the rest of its shutdown finishes in the background", "err", err)
 		} else {
 			closeErr(err)
 		}
