@@ -31,6 +31,7 @@ import (
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/join"
 	"github.com/loraedge/loraedge/cloud/mac"
+	"github.com/loraedge/loraedge/cloud/metrics"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/cloud/route"
 	"github.com/loraedge/loraedge/cloud/uplink"
@@ -262,6 +263,7 @@ func (c *Cloud) buildAPI(cfg Config, log *slog.Logger) error {
 	for _, p := range adm.Routes() {
 		mux.Handle(p, adm)
 	}
+	mux.Handle("GET /metrics", metrics.Handler(c.metricSources()))
 	if c.apiLn, err = net.Listen("tcp", cfg.API.Listen); err != nil {
 		return fmt.Errorf("cloud: listen for the api: %w", err)
 	}
@@ -282,6 +284,22 @@ func localAddr(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
+
+// metricSources are the parts /metrics reads; the pipeline is absent when
+// Options.Handler replaced it.
+func (c *Cloud) metricSources() metrics.Sources {
+	src := metrics.Sources{Gateways: c.gw.ConnectedCount}
+	if c.pipeline != nil {
+		src.Pipeline = c.pipeline.Stats
+	}
+	if c.router != nil {
+		src.Router = c.router.Metrics
+	}
+	if c.sched != nil {
+		src.Downlinks = c.sched.Metrics
+	}
+	return src
 }
 
 // health answers /healthz: the store must answer.

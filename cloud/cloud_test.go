@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -262,6 +264,21 @@ func TestCloudServesStation(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no uplink reached the handler")
+	}
+	// /metrics on the API listener, without a token: the connected
+	// gateway; no pipeline families, since a handler replaced it.
+	resp, err := http.Get("http://" + c.APIAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "\nloraedge_gateways_connected 1\n") ||
+		strings.Contains(string(body), "loraedge_uplinks_accepted_total") {
+		t.Errorf("/metrics: %s\n%s\nwant loraedge_gateways_connected 1 and no pipeline families", resp.Status, body)
 	}
 
 	stop()
