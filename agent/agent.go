@@ -29,12 +29,14 @@ const (
 
 // Reconnect holds the reconnect timings. After a traffic connection that
 // was up closes, the agent retries the same traffic URI after each of
-// MuxsBackoff in turn; once they are used up (or when discovery is what
-// failed) it goes through router-info again, waiting InfosStep × attempt,
-// at most InfosMax. Every wait is lengthened by a random fraction up to
+// MuxsBackoff in turn, as long as each retry opens the socket; once they
+// are used up, or when a retry cannot open the socket (or discovery is
+// what failed), it goes through router-info again, waiting InfosStep ×
+// attempt, at most InfosMax. Every wait is lengthened by a random fraction up to
 // Jitter. Zero values take the defaults.
 type Reconnect struct {
-	// MuxsBackoff defaults to 1, 2, 4, 8 s.
+	// MuxsBackoff defaults to 1, 2, 4, 8, 16 s (Station's 1<<retries
+	// for retries 0..4).
 	MuxsBackoff []time.Duration
 	// InfosStep defaults to 10 s, InfosMax to 60 s.
 	InfosStep, InfosMax time.Duration
@@ -47,7 +49,7 @@ type Reconnect struct {
 
 func (r *Reconnect) defaults() {
 	if len(r.MuxsBackoff) == 0 {
-		r.MuxsBackoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+		r.MuxsBackoff = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
 	}
 	if r.InfosStep <= 0 {
 		r.InfosStep = 10 * time.Second
@@ -462,9 +464,15 @@ func (a *Agent) tcLoop(ctx context.Context) {
 		} else {
 			fail(err)
 		}
-		// MUXS: the connection was up and closed; retry the same URI. A
+		// MUXS: the connection was up and closed; retry the same URI
+		// (tc_continue's TC_ERR_CLOSED). A retry that opens and closes
+		// again moves on to the next wait; one that cannot open the
+		// socket, or whose router_config is unusable, goes back to
+		// router-info at once, as Station's TC_ERR_FAILED does. A
 		// connection that got as far as a router_config starts the
-		// schedule over; one closed before that counts as a failure.
+		// schedule over (Station never resets its count, so that a
+		// gateway whose link dropped five times in a month would always
+		// go through router-info).
 		for i := 0; i < len(rc.MuxsBackoff); {
 			wait := rc.MuxsBackoff[i]
 			a.log.Info("traffic reconnect backoff", "wait", wait, "retry", i+1)
@@ -476,13 +484,14 @@ func (a *Agent) tcLoop(ctx context.Context) {
 				return
 			}
 			switch {
-			case errors.Is(err, errNoRadioConf):
+			case !up || errors.Is(err, errNoRadioConf):
+				a.log.Warn("traffic reconnect failed: back to router-info", "uri", uri, "up", up, "error", err)
 				fail(err)
 				i = len(rc.MuxsBackoff)
 			case configured:
 				i, failures = 0, 0
 			default:
-				a.log.Warn("traffic reconnect failed", "uri", uri, "up", up, "error", err)
+				a.log.Warn("traffic connection closed before router_config", "uri", uri, "error", err)
 				fail(err)
 				i++
 			}

@@ -2,10 +2,16 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"os/exec"
+	"time"
 
 	"github.com/loraedge/loraedge/station"
 )
+
+// runcmdWaitDelay is how long a finished (or killed) runcmd's output is
+// still read while a process it started keeps it open.
+const runcmdWaitDelay = time.Second
 
 // handleRuncmd refuses runcmd unless Options.AllowRunCmd; when allowed, it
 // runs the program directly (no shell), detached from the connection as
@@ -26,12 +32,20 @@ func (a *Agent) handleRuncmd(m *station.Runcmd) {
 	}
 	ctx, cancel := context.WithTimeout(a.runCtx, a.opts.RunCmdTimeout)
 	cmd := exec.CommandContext(ctx, m.Command, m.Arguments...)
+	// A child the command leaves behind may hold its output open: stop
+	// waiting for it soon after the command exits (or is killed), so that
+	// neither the report nor Run's return waits on it.
+	cmd.WaitDelay = runcmdWaitDelay
 	a.log.Warn("runcmd: running a program at the LNS's request", "command", m.Command, "args", len(m.Arguments))
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
 		out, err := cmd.CombinedOutput()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			a.log.Info("runcmd finished", "command", m.Command, "output_bytes", len(out), "children_left", true)
+			return
+		}
 		if err != nil {
 			a.log.Warn("runcmd finished with an error", "command", m.Command, "error", err, "output_bytes", len(out))
 			return

@@ -26,8 +26,10 @@
 //     among them); class C at once on RX2 with 100 ms retries; class B at
 //     its GPS time; dnsched and the obsolete dnframe. Frequencies outside
 //     freq_range and data rates not in DRs make the whole message ignored,
-//     as do xtimes of another radio session. dntxed follows the hal TxDone
-//     of every job that carries a DevEui.
+//     as do xtimes of another radio session. dntxed is sent for every job
+//     that carries a DevEui 5 ms into its transmission, when Station checks
+//     that the radio emits it (TXCHECK_FUDGE), or at its hal TxDone if that
+//     comes first; a frame the radio reports failed before then gets none.
 //   - Time: xtime is unit (bits 62–56, always 0 here) | session (55–48,
 //     random, non-zero, drawn at each radio start) | microseconds widened
 //     from the 32-bit counter (47–0); the counter is read every 2.1 s so
@@ -37,7 +39,8 @@
 //     timesync volleys (10 messages 71 ms apart, then 5 s pause) until the
 //     LNS's answers pin GPS time, as src/timesync.c does.
 //   - getxtime is answered; runcmd is refused unless Options.AllowRunCmd
-//     (then run with exec.CommandContext, no shell, under a timeout);
+//     (then run with exec.CommandContext, no shell, under a timeout; a
+//     process it leaves behind is not waited for);
 //     error messages are logged; unknown msgtypes are logged and the
 //     connection kept.
 //   - rmtsh (src-linux/rmtsh.c) is refused and logged unless
@@ -60,9 +63,16 @@
 //     hands the LNS a shell on the gateway: leave it off unless the LNS and
 //     its credentials are trusted as much as a root login.
 //   - Reconnect: after a traffic connection closes, retry the same traffic
-//     URI after 1, 2, 4, 8 s, then rediscover in 10 s steps up to 60 s,
-//     each wait with jitter; OnRejected is called when discovery is
-//     rejected or after 10 failures in a row (Station invokes CUPS then).
+//     URI after 1, 2, 4, 8, 16 s for as long as each retry opens the socket
+//     (a retry that cannot open it, or whose router_config is unusable,
+//     goes back to router-info at once, as in tc_continue), then rediscover
+//     in 10 s steps up to 60 s, each wait lengthened by a random jitter;
+//     OnRejected is called when discovery is rejected or after 10 failures
+//     in a row (Station invokes CUPS then). A connection that gets a
+//     router_config starts the traffic retries over; Station never resets
+//     its count.
+//   - Development switches: a router_config without "nodc" keeps the last
+//     value, as Station's global does.
 //
 // # Where the agent differs from Station, on purpose
 //

@@ -25,6 +25,10 @@ const (
 	fskPreamble  = 5
 )
 
+// txCheckFudge is how far into a frame Station checks that the radio is
+// emitting it and sends dntxed (TXCHECK_FUDGE in src/s2conf.h).
+const txCheckFudge = 5 * time.Millisecond
+
 // txJob is a frame the radio accepted, kept until its TxDone.
 type txJob struct {
 	diid     int64
@@ -33,6 +37,9 @@ type txJob struct {
 	dr       int
 	freq     uint32
 	gpstime  station.GPSTime
+	xtime    station.XTime // start
+	timer    Timer         // txCheckFudge into the frame: dntxed
+	reported bool          // dntxed is done with (sent, or not due)
 }
 
 // dnReq is a downlink to place: a first choice (xtime, freq, dr) and, for
@@ -358,15 +365,28 @@ func (a *Agent) tryTx(ctx context.Context, p *plan, req dnReq, cand candidate, e
 	}
 	a.txMu.Lock()
 	a.txSeq++
-	pkt.ID = a.txSeq
-	a.pending[pkt.ID] = txJob{diid: req.diid, devEUI: req.devEUI, upperEUI: req.upperEUI,
-		dr: cand.dr, freq: cand.freq, gpstime: req.gpstime}
+	id := a.txSeq
+	pkt.ID = id
+	a.pending[id] = txJob{diid: req.diid, devEUI: req.devEUI, upperEUI: req.upperEUI,
+		dr: cand.dr, freq: cand.freq, gpstime: req.gpstime, xtime: cand.xtime}
 	a.txMu.Unlock()
 	if err := a.hw.Send(ctx, pkt); err != nil {
 		a.txMu.Lock()
-		delete(a.pending, pkt.ID)
+		delete(a.pending, id)
 		a.txMu.Unlock()
 		return fmt.Errorf("%d Hz: %w", cand.freq, err)
+	}
+	// Station reports the frame once the radio emits it, TXCHECK_FUDGE
+	// after its start (s2e_nextTxAction), not when it has ended.
+	if req.devEUI != (lorawan.EUI64{}) {
+		gen := a.radio.gen
+		due := time.Duration(a.xtimeToUsLocked(cand.xtime)-a.ustime())*time.Microsecond + txCheckFudge
+		a.txMu.Lock()
+		if job, ok := a.pending[id]; ok {
+			job.timer = a.clock.AfterFunc(due, func() { a.onTxStarted(gen, id) })
+			a.pending[id] = job
+		}
+		a.txMu.Unlock()
 	}
 	p.dcBook(cand.freq, cand.xtime.Micros(), pkt.AirTime().Microseconds())
 	a.count(func(s *Stats) { s.Downlinks++ })
@@ -375,8 +395,30 @@ func (a *Agent) tryTx(ctx context.Context, p *plan, req dnReq, cand candidate, e
 	return nil
 }
 
-// onTxDone reports a finished transmission: dntxed for jobs with a
-// DevEui (send_dntxed).
+// onTxStarted sends the dntxed of a frame the radio is emitting
+// (send_dntxed, called by s2e_nextTxAction once the frame is on the air).
+func (a *Agent) onTxStarted(gen, id uint64) {
+	a.txMu.Lock()
+	job, ok := a.pending[id]
+	if !ok || job.reported {
+		a.txMu.Unlock()
+		return
+	}
+	job.reported = true
+	a.pending[id] = job
+	a.txMu.Unlock()
+	a.rmu.Lock()
+	if !a.radio.running || a.radio.gen != gen {
+		a.rmu.Unlock()
+		return
+	}
+	us := a.xtimeToUsLocked(job.xtime)
+	a.rmu.Unlock()
+	a.sendDntxed(job, job.xtime, us)
+}
+
+// onTxDone takes the radio's report on a frame: a frame that ended before
+// onTxStarted ran gets its dntxed now (Station's check at the frame's end).
 func (a *Agent) onTxDone(gen uint64, d hal.TxDone) {
 	a.txMu.Lock()
 	job, ok := a.pending[d.ID]
@@ -385,9 +427,12 @@ func (a *Agent) onTxDone(gen uint64, d hal.TxDone) {
 	if !ok {
 		return
 	}
+	if job.timer != nil {
+		job.timer.Stop()
+	}
 	if d.Err != nil {
 		a.count(func(s *Stats) { s.TxFailed++ })
-		a.log.Warn("transmission failed", "diid", job.diid, "error", d.Err)
+		a.log.Warn("transmission failed", "diid", job.diid, "dntxed_sent", job.reported, "error", d.Err)
 		return
 	}
 	a.rmu.Lock()
@@ -400,6 +445,14 @@ func (a *Agent) onTxDone(gen uint64, d hal.TxDone) {
 	a.rmu.Unlock()
 	a.count(func(s *Stats) { s.TxDone++ })
 	a.log.Info("TX done", "diid", job.diid, "freq", job.freq, "dr", job.dr, "xtime", int64(xt))
+	if !job.reported {
+		a.sendDntxed(job, xt, us)
+	}
+}
+
+// sendDntxed writes the dntxed of a job that carries a DevEui (jobs of
+// dnsched carry none and get none, as in Station).
+func (a *Agent) sendDntxed(job txJob, xt station.XTime, us int64) {
 	var zero lorawan.EUI64
 	if job.devEUI == zero {
 		return

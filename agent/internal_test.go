@@ -469,3 +469,21 @@ func TestTLSConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestReconnectDefaults: Station's tc_continue retries the traffic URI
+// after 1<<retries seconds for retries 0..4, then steps router-info by
+// 10 s up to 60 s, and invokes CUPS after 10 retries.
+func TestReconnectDefaults(t *testing.T) {
+	var r Reconnect
+	r.defaults()
+	var want []time.Duration
+	for retries := 0; retries <= 4; retries++ {
+		want = append(want, time.Duration(1<<retries)*time.Second)
+	}
+	if !reflect.DeepEqual(r.MuxsBackoff, want) {
+		t.Errorf("MuxsBackoff %v, want %v", r.MuxsBackoff, want)
+	}
+	if r.InfosStep != 10*time.Second || r.InfosMax != 60*time.Second || r.RejectAfter != 10 {
+		t.Errorf("InfosStep %v, InfosMax %v, RejectAfter %d; want 10s, 1m0s, 10", r.InfosStep, r.InfosMax, r.RejectAfter)
+	}
+}

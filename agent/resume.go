@@ -58,7 +58,7 @@ func (a *Agent) resumeRadio(ctx context.Context) {
 // startFromRouterConfig sets the plan and starts the radio from rc, without
 // the MuxTime references of a live message.
 func (a *Agent) startFromRouterConfig(ctx context.Context, rc *station.RouterConfig) error {
-	p := newPlan(rc)
+	p := a.nextPlan(rc)
 	cfg, err := radioConfig(rc, a.opts.Board, p)
 	if err != nil {
 		return err

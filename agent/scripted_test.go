@@ -359,6 +359,16 @@ func TestRuncmdAllowed(t *testing.T) {
 	}
 }
 
+// TestRuncmdBackgroundChild: a command that leaves a child behind holding
+// its output (here a shell that starts "sleep" in the background and
+// exits) is reported finished soon after it exits, and does not hold up
+// the agent: Station does not wait for such commands at all.
+func TestRuncmdBackgroundChild(t *testing.T) {
+	s := newScripted(t, sim.ConcentratorOptions{}, func(o *agent.Options) { o.AllowRunCmd = true })
+	write(t, s.conn, `{"msgtype":"runcmd","command":"/bin/sh","arguments":["-c","sleep 30 & exit 0"]}`)
+	s.logs.wait(t, "runcmd finished", map[string]string{"command": "/bin/sh"})
+}
+
 // TestTimesync: with a PPS, the agent sends timesync once it has the PPS
 // phase, pins GPS time from the LNS's answer, and then stamps uplinks with
 // their GPS time. The LNS may also push the GPS time of an xtime.
@@ -414,6 +424,34 @@ func TestTimesync(t *testing.T) {
 	})
 }
 
+// TestDntxedAtTxStart: Station sends dntxed once the radio is emitting,
+// TXCHECK_FUDGE (5 ms) into the frame (s2e_nextTxAction), not when the
+// frame has ended: an SF12 RX2 answer is reported 5 ms after it starts,
+// while it is still on the air.
+func TestDntxedAtTxStart(t *testing.T) {
+	s := newScripted(t, sim.ConcentratorOptions{}, nil)
+	w := s.w
+	d := w.device(1, sim.ClassA)
+	f := w.uplink(d, "a")
+	xt := s.expectUpdf(t, d, f, 0, 0)
+	write(t, s.conn, dnmsgJSON(d, 7, d.dataDown(t, "rx2 at SF12"), false, xt))
+	s.logs.wait(t, "dnmsg queued", map[string]string{"diid": "7"})
+	start := f.End.Add(2 * time.Second)
+	w.clock.AdvanceTo(start.Add(5 * time.Millisecond))
+	s.expectDntxed(t, d, 7, 0, 869_525_000, xt.Add(2*time.Second))
+	dn := w.nextFrame(true)
+	if !dn.Start.Equal(start) || !dn.End.After(w.clock.Now()) {
+		t.Fatalf("frame on the air %v..%v, want from %v and still on at %v", dn.Start, dn.End, start, w.clock.Now())
+	}
+	w.clock.AdvanceTo(dn.End.Add(time.Second))
+	d.expectDownlink(t, sim.WindowRX2, "rx2 at SF12")
+	// Nothing more about this frame: the next message answers getxtime.
+	write(t, s.conn, `{"msgtype":"getxtime","MuxTime":1795783700.5}`)
+	if got := read(t, s.conn); !strings.HasPrefix(got, `{"msgtype":"getxtime"`) {
+		t.Errorf("after the frame ended: %s, want no second dntxed", got)
+	}
+}
+
 // TestDutyCycleFallback: without "nodc", an EU868 RX1 downlink blocks its
 // 1 % band for 100 times its airtime; a second device's RX1 in that band
 // then goes to RX2, in the 10 % band.
@@ -444,51 +482,113 @@ func TestDutyCycleFallback(t *testing.T) {
 	s.expectDntxed(t, d2, 2, 0, 869_525_000, xt.Add(2*time.Second))
 }
 
-// TestReconnectSchedule: when the traffic connection closes, the agent
-// retries the same traffic URI once per MuxsBackoff entry, then goes back
-// to router-info, as Station's tc_continue does.
+// TestNodcKept: Station's nodc is a switch that a router_config sets only
+// when it carries the key (s2e_dcDisabled in handle_router_config): a
+// later router_config without "nodc" leaves the duty cycle off, so two
+// RX1 answers in one 1 % band both go out in RX1.
+func TestNodcKept(t *testing.T) {
+	s := newScripted(t, sim.ConcentratorOptions{}, nil) // nodc: true
+	w := s.w
+	write(t, s.conn, strings.Replace(routerConfigEU, `"nocca":true,"nodc":true,"nodwell":true,`, "", 1))
+	s.logs.wait(t, "router_config applied", map[string]string{"radio_restarted": "false"})
+	d1, d2 := w.device(1, sim.ClassA), w.device(2, sim.ClassA)
+	for i, d := range []*abpDevice{d1, d2} {
+		f := w.uplink(d, "up")
+		xt := s.expectUpdf(t, d, f, 0, 0)
+		s.send(t, strings.Replace(dnmsgJSON(d, i+1, d.dataDown(t, "down"), true, xt), "868100000", fmt.Sprint(f.Freq), 1))
+		w.clock.AdvanceTo(f.End.Add(4 * time.Second))
+		if dn := w.nextFrame(true); !dn.Start.Equal(f.End.Add(time.Second)) || dn.Freq != f.Freq {
+			t.Fatalf("downlink %d at %v on %d Hz, want RX1 on %d Hz", i+1, dn.Start.Sub(f.End), dn.Freq, f.Freq)
+		}
+		d.expectDownlink(t, sim.WindowRX1, "down")
+		s.expectDntxed(t, d, i+1, 5, f.Freq, xt.Add(time.Second))
+	}
+}
+
+// TestReconnectSchedule follows Station's tc_continue (src/tc.c): after a
+// traffic connection that was open closes, the agent retries the same
+// traffic URI, once per MuxsBackoff entry while each retry opens and
+// closes again; a retry that cannot open the socket at all (here the LNS
+// answers 503) sends it back to router-info at once, as Station's
+// TC_ERR_FAILED does.
 func TestReconnectSchedule(t *testing.T) {
-	s := newScripted(t, sim.ConcentratorOptions{}, func(o *agent.Options) {
-		o.Reconnect = agent.Reconnect{MuxsBackoff: []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond},
-			InfosStep: 5 * time.Millisecond, InfosMax: 10 * time.Millisecond, Jitter: -1}
-	})
-	drain := func() {
+	const traffic, infos = "/traffic/b827ebfffe6151a5", "/router-info"
+	backoff := []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond}
+	start := func(t *testing.T) *scripted {
+		s := newScripted(t, sim.ConcentratorOptions{}, func(o *agent.Options) {
+			o.Reconnect = agent.Reconnect{MuxsBackoff: backoff, InfosStep: 5 * time.Millisecond, InfosMax: 10 * time.Millisecond, Jitter: -1}
+		})
 		for {
 			select {
 			case <-s.lns.reqs:
+				continue
 			default:
-				return
+			}
+			return s
+		}
+	}
+	// requests returns the paths of the next n requests.
+	requests := func(t *testing.T, s *scripted, n int, each func()) []string {
+		t.Helper()
+		var paths []string
+		for len(paths) < n {
+			select {
+			case r := <-s.lns.reqs:
+				paths = append(paths, r.URL.Path)
+				if r.URL.Path == traffic && each != nil {
+					each()
+				}
+			case <-time.After(waitTimeout):
+				t.Fatalf("requests %v, then nothing", paths)
 			}
 		}
+		return paths
 	}
-	drain()
-	s.lns.refuseTraffic.Store(true)
-	s.conn.Close()
-	s.states.wait(t, agent.StateDisconnected, s.logs)
-	var paths []string
-	for len(paths) < 4 {
-		select {
-		case r := <-s.lns.reqs:
-			paths = append(paths, r.URL.Path)
-		case <-time.After(waitTimeout):
-			t.Fatalf("requests %v, then nothing", paths)
+	// reconnect lets the agent in again and checks it comes back with the
+	// same radio session.
+	reconnect := func(t *testing.T, s *scripted) {
+		t.Helper()
+		s.lns.refuseTraffic.Store(false)
+		s.lns.discovery(t)
+		c := accept(t, s.lns.traffic)
+		if got := read(t, c); !strings.HasPrefix(got, `{"msgtype":"version"`) {
+			t.Fatalf("first message %s, want version", got)
+		}
+		write(t, c, routerConfigEU)
+		s.states.wait(t, agent.StateConnected, s.logs)
+		if st := s.a.Stats(); st.RadioStarts != 1 {
+			t.Errorf("radio started %d times; the same router_config must keep it running", st.RadioStarts)
 		}
 	}
-	want := []string{"/traffic/b827ebfffe6151a5", "/traffic/b827ebfffe6151a5", "/traffic/b827ebfffe6151a5", "/router-info"}
-	if fmt.Sprint(paths) != fmt.Sprint(want) {
-		t.Errorf("requests after the close: %v, want %v", paths, want)
-	}
-	s.lns.refuseTraffic.Store(false)
-	s.lns.discovery(t)
-	c := accept(t, s.lns.traffic)
-	if got := read(t, c); !strings.HasPrefix(got, `{"msgtype":"version"`) {
-		t.Fatalf("first message %s, want version", got)
-	}
-	write(t, c, routerConfigEU)
-	s.states.wait(t, agent.StateConnected, s.logs)
-	if st := s.a.Stats(); st.RadioStarts != 1 {
-		t.Errorf("radio started %d times; the same router_config must keep it running", st.RadioStarts)
-	}
+
+	t.Run("retry refused", func(t *testing.T) {
+		s := start(t)
+		s.lns.refuseTraffic.Store(true)
+		s.conn.Close()
+		s.states.wait(t, agent.StateDisconnected, s.logs)
+		got := requests(t, s, 2, nil)
+		if want := []string{traffic, infos}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("requests after the close: %v, want %v", got, want)
+		}
+		reconnect(t, s)
+	})
+
+	t.Run("retries that open and close", func(t *testing.T) {
+		s := start(t)
+		s.conn.Close()
+		// Each retry is let in and closed before any router_config.
+		closeNext := func() {
+			c := accept(t, s.lns.traffic)
+			read(t, c) // version
+			c.Close()
+		}
+		got := requests(t, s, len(backoff)+1, closeNext)
+		want := []string{traffic, traffic, traffic, infos}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("requests after the close: %v, want %v", got, want)
+		}
+		reconnect(t, s)
+	})
 }
 
 // TestDiscovery checks what the agent makes of router-info answers: a

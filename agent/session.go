@@ -328,7 +328,7 @@ func (a *Agent) handleMessage(ctx context.Context, c *conn, b []byte) error {
 // and MuxTime references, and the radio (restarted when its configuration
 // changed).
 func (a *Agent) applyRouterConfig(ctx context.Context, c *conn, rc *station.RouterConfig, rx int64) error {
-	p := newPlan(rc)
+	p := a.nextPlan(rc)
 	cfg, err := radioConfig(rc, a.opts.Board, p)
 	if err != nil {
 		return err
@@ -358,6 +358,17 @@ func (a *Agent) applyRouterConfig(ctx context.Context, c *conn, rc *station.Rout
 	a.log.Info("router_config applied", "region", rc.Region, "freq_min", p.freqMin, "freq_max", p.freqMax,
 		"tx_power", p.txpow, "radio_restarted", restarted)
 	return nil
+}
+
+// nextPlan reads a router_config into a plan. Development switches the
+// message leaves out keep their last value, as Station's globals do
+// (s2e_dcDisabled is only written when "nodc" is present).
+func (a *Agent) nextPlan(rc *station.RouterConfig) *plan {
+	p := newPlan(rc)
+	if prev := a.currentPlan(); prev != nil && rc.NoDC == nil {
+		p.noDC = prev.noDC
+	}
+	return p
 }
 
 // currentPlan returns the plan of the last router_config.

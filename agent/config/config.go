@@ -338,18 +338,22 @@ type Spool struct {
 }
 
 // Reconnect times the agent's reconnections as Station's src/tc.c does:
-// after the traffic socket closes, MuxsRetries attempts at MuxsBackoff,
-// doubling (1, 2, 4, 8 s); then discovery again, waiting InfosStep times the
-// attempt number, at most InfosMax (10, 20, … 60 s). Each wait is spread by
-// ±Jitter (a fraction) so that gateways do not come back in step.
+// after the traffic socket closes, up to MuxsRetries attempts on the same
+// traffic URI at MuxsBackoff, doubling (1, 2, 4, 8, 16 s), as long as each
+// attempt opens the socket; then discovery again, waiting InfosStep times
+// the attempt number, at most InfosMax (10, 20, … 60 s). Each wait is
+// lengthened by up to Jitter (a fraction) so that gateways do not come back
+// in step.
 type Reconnect struct {
 	MuxsBackoff Duration `toml:"muxs_backoff"`
 	MuxsRetries int      `toml:"muxs_retries"`
 	InfosStep   Duration `toml:"infos_step"`
 	InfosMax    Duration `toml:"infos_max"`
 	Jitter      float64  `toml:"jitter"`
-	// TCTimeout bounds the wait for router_config after connecting
-	// (Station's TC_TIMEOUT).
+	// TCTimeout bounds opening a websocket to the LNS (router-info or
+	// traffic) and the wait for the router-info answer (Station's
+	// TC_TIMEOUT, cleared once the traffic socket is open: Station then
+	// waits for router_config as long as the connection stays up).
 	TCTimeout Duration `toml:"tc_timeout"`
 }
 
@@ -372,7 +376,7 @@ func Default() Config {
 		Spool: Spool{MaxCount: agentstore.DefaultSpoolMaxCount, MaxAge: Duration(agentstore.DefaultSpoolMaxAge)},
 		Reconnect: Reconnect{
 			MuxsBackoff: Duration(time.Second),
-			MuxsRetries: 4,
+			MuxsRetries: 5,
 			InfosStep:   Duration(10 * time.Second),
 			InfosMax:    Duration(60 * time.Second),
 			Jitter:      0.1,

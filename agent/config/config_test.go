@@ -768,3 +768,19 @@ func TestImportRefusesBrokenFiles(t *testing.T) {
 		t.Errorf("tc reg after a failed import = %v, want ErrNotFound", err)
 	}
 }
+
+// TestReconnectDefaultsAreStations: Station's tc_continue (src/tc.c)
+// retries the traffic URI for retries 0..4 after 1<<retries seconds (1, 2,
+// 4, 8, 16 s), then steps router-info by 10 s up to 60 s; TC_TIMEOUT is
+// 60 s.
+func TestReconnectDefaultsAreStations(t *testing.T) {
+	t.Parallel()
+	r := Default().Reconnect
+	if r.MuxsBackoff != Duration(time.Second) || r.MuxsRetries != 5 {
+		t.Errorf("muxs_backoff %v × %d retries, want 1s × 5 (1, 2, 4, 8, 16 s)", time.Duration(r.MuxsBackoff), r.MuxsRetries)
+	}
+	if r.InfosStep != Duration(10*time.Second) || r.InfosMax != Duration(time.Minute) || r.TCTimeout != Duration(time.Minute) {
+		t.Errorf("infos_step %v, infos_max %v, tc_timeout %v; want 10s, 1m0s, 1m0s",
+			time.Duration(r.InfosStep), time.Duration(r.InfosMax), time.Duration(r.TCTimeout))
+	}
+}
