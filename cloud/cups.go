@@ -108,6 +108,7 @@ func (c *Cloud) buildCUPS(cfg Config, log *slog.Logger, serverCert tls.Certifica
 		ServerCert:       serverCert,
 		ClientCAs:        c.ca.Pool(),
 		TCURI:            c.tcURI,
+		TCTrust:          c.ca.Certificate().Raw,
 		AllowUnsigned:    cfg.CUPS.AllowUnsignedUpdates,
 		HandshakeTimeout: time.Duration(cfg.Gateways.HandshakeTimeout),
 		WriteTimeout:     time.Duration(cfg.CUPS.WriteTimeout),

@@ -39,6 +39,13 @@ type Options struct {
 	// TCURI is the tc.uri of gateways whose CUPS state names none (the
 	// cloud's own LNS, wss://host:port); "" leaves theirs alone.
 	TCURI string
+	// TCTrust is the DER certificate that verifies the LNS at TCURI (the
+	// CA of its server certificate). With it, a gateway that authenticates
+	// by token, holds no TC credentials and has no TC set staged for it
+	// gets tc.trust and its own token as tc.key with its tc.uri: without
+	// them Station cannot open wss:// and falls back to CUPS for ever.
+	// Nil sends no such set.
+	TCTrust []byte
 	// AllowUnsigned lets an update go without a signature to gateways that
 	// hold no signing key (Station then runs it unverified). Gateways
 	// that hold keys never get an unsigned update.
@@ -75,6 +82,11 @@ func New(st Store, opts Options) (*Server, error) {
 	}
 	if len(opts.TCURI) > 255 {
 		return nil, fmt.Errorf("cupsserver: tc uri longer than 255 bytes")
+	}
+	if len(opts.TCTrust) > 0 {
+		if _, err := x509.ParseCertificate(opts.TCTrust); err != nil {
+			return nil, fmt.Errorf("cupsserver: tc trust: %w", err)
+		}
 	}
 	if opts.HandshakeTimeout <= 0 {
 		opts.HandshakeTimeout = 30 * time.Second

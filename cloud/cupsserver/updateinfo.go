@@ -50,7 +50,7 @@ func (s *Server) serveUpdateInfo(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, &eui, ref)
 		return
 	}
-	ans, err := s.answer(ctx, req, c)
+	ans, err := s.answer(ctx, req, c, creds)
 	if err != nil {
 		s.log.Error("cups answer failed", "gateway", eui.String(), "remote", r.RemoteAddr, "error", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -118,8 +118,8 @@ type answer struct {
 }
 
 // answer compares the request with the gateway's desired state c and
-// returns what differs.
-func (s *Server) answer(ctx context.Context, req *cups.UpdateInfoRequest, c store.CUPSGateway) (*answer, error) {
+// returns what differs; creds are the request's credentials.
+func (s *Server) answer(ctx context.Context, req *cups.UpdateInfoRequest, c store.CUPSGateway, creds credentials) (*answer, error) {
 	a := &answer{}
 	if c.CUPSURI != "" && deref(req.CUPSURI) != c.CUPSURI {
 		a.resp.CUPSURI = c.CUPSURI
@@ -159,10 +159,36 @@ func (s *Server) answer(ctx context.Context, req *cups.UpdateInfoRequest, c stor
 			a.changed = append(a.changed, cred.name)
 		}
 	}
+	if c.TCCred == nil {
+		if err := s.answerTokenTC(req, creds, tcURI, a); err != nil {
+			return nil, fmt.Errorf("cupsserver: tcCred of gateway %s: %w", c.EUI, err)
+		}
+	}
 	if err := s.answerUpdate(ctx, req, c, a); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// answerTokenTC gives a token gateway that holds no TC credentials at all
+// (the CRC Station reports for no tc.trust, tc.crt or tc.key) the set that
+// lets it reach the cloud's own LNS: the LNS's trust and, as tc.key, the
+// token it has just authenticated with, as the header line Station sends.
+// Station 2.0.6 bootstrapped from cups.* alone with a token otherwise gets
+// a wss:// tc.uri it cannot open ("tc URI requires TLS but no trust
+// configured") and never connects. The token goes to no other tc.uri.
+func (s *Server) answerTokenTC(req *cups.UpdateInfoRequest, creds credentials, tcURI string, a *answer) error {
+	if creds.token == "" || len(s.opts.TCTrust) == 0 || s.opts.TCURI == "" || tcURI != s.opts.TCURI ||
+		req.TCCredCRC != cups.CredCRC(nil, nil, nil) {
+		return nil
+	}
+	blob, err := cups.Credentials{Trust: s.opts.TCTrust, Token: "Authorization: Bearer " + creds.token + "\r\n"}.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	a.resp.TCCred = blob
+	a.changed = append(a.changed, "tcCred")
+	return nil
 }
 
 // credentialsOf converts a stored credential set to the wire form.

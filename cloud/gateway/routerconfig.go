@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"cmp"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/loraedge/loraedge/lorawan"
@@ -70,10 +73,55 @@ func BuildRouterConfig(info GatewayInfo, opts RouterConfigOptions) (*station.Rou
 		slices.SortFunc(rc.NetIDs, func(a, b lorawan.NetID) int { return int(a[2]) - int(b[2]) })
 		rc.NetIDs = slices.Compact(rc.NetIDs)
 	}
-	for _, r := range opts.JoinEUIs {
-		rc.JoinEUIs = append(rc.JoinEUIs, station.JoinEUIRange{Min: r.First, Max: r.Last})
-	}
+	rc.JoinEUIs = joinEUIFilter(opts.JoinEUIs)
 	return rc, nil
+}
+
+// maxJoinEUIRanges is Station's MAX_JOINEUI_RANGES (src/s2conf.h, 10 by
+// default). Station 2.0.6 fails to parse a router_config with more JoinEui
+// ranges ("Too many Join EUI filter ranges - max 10 supported", then
+// "Expecting a closing ]"), ignores the whole message and is left without
+// a channel plan.
+const maxJoinEUIRanges = 10
+
+// joinEUIFilter returns the router_config JoinEui ranges for rs: sorted,
+// with ranges that overlap or touch merged (a reversed range is read as
+// its reverse). It returns nil, which makes Station forward every
+// join-request (the cloud still checks each one), when rs is empty, when a
+// range starts at JoinEUI 0 (Station ends its list at a range whose first
+// EUI is 0, src/lora.c) or when more than maxJoinEUIRanges ranges remain:
+// a filter Station cannot take whole would cost the joins of some ranges.
+func joinEUIFilter(rs []JoinEUIRange) []station.JoinEUIRange {
+	type span struct{ lo, hi uint64 }
+	spans := make([]span, 0, len(rs))
+	for _, r := range rs {
+		lo, hi := binary.BigEndian.Uint64(r.First[:]), binary.BigEndian.Uint64(r.Last[:])
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		if lo == 0 {
+			return nil
+		}
+		spans = append(spans, span{lo, hi})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	var merged []span
+	for _, s := range spans {
+		if n := len(merged); n > 0 && (merged[n-1].hi == math.MaxUint64 || s.lo <= merged[n-1].hi+1) {
+			merged[n-1].hi = max(merged[n-1].hi, s.hi)
+			continue
+		}
+		merged = append(merged, s)
+	}
+	if len(merged) == 0 || len(merged) > maxJoinEUIRanges {
+		return nil
+	}
+	out := make([]station.JoinEUIRange, len(merged))
+	for i, s := range merged {
+		binary.BigEndian.PutUint64(out[i].Min[:], s.lo)
+		binary.BigEndian.PutUint64(out[i].Max[:], s.hi)
+	}
+	return out
 }
 
 // regionChannels returns the uplink channels a gateway of the region

@@ -182,6 +182,17 @@ func stationAccepts(b []byte) error {
 		if err := json.Unmarshal(raw, &ranges); err != nil {
 			return fmt.Errorf("JoinEui %s: %v", raw, err)
 		}
+		// s2e.c reads at most MAX_JOINEUI_RANGES (10) and fails on the
+		// 11th ("Expecting a closing ]"), dropping the whole message.
+		if len(ranges) > 10 {
+			return fmt.Errorf("JoinEui has %d ranges; Station 2.0.6 fails to parse more than 10", len(ranges))
+		}
+		// lora.c ends the list at a range starting at 0.
+		for i, r := range ranges {
+			if r[0] == 0 {
+				return fmt.Errorf("JoinEui[%d] starts at 0, which ends Station's list", i)
+			}
+		}
 	}
 	var confs []map[string]json.RawMessage
 	if err := json.Unmarshal(m["sx1301_conf"], &confs); err != nil || len(confs) == 0 {
@@ -377,6 +388,106 @@ func TestNetIDFilterValue(t *testing.T) {
 			phy = append(phy, 0, 0, 0, 1, 2, 3, 4) // FCtrl, FCnt, MIC
 			if _, err := f.Split(phy, station.UplinkMeta{}); err != nil {
 				t.Errorf("station's filter drops %s of NetID %s: %v", tt.devAddr, tt.netID, err)
+			}
+		})
+	}
+}
+
+// stationJoinEUIPasses is Station 2.0.6's JoinEui check on a join-request
+// (src/lora.c, s2e_parse_lora_frame): no filter, or a list whose first
+// range starts at 0, passes everything; otherwise the ranges are walked
+// until one whose first EUI is 0.
+func stationJoinEUIPasses(ranges [][2]uint64, joinEUI uint64) bool {
+	if len(ranges) == 0 || ranges[0][0] == 0 {
+		return true
+	}
+	for _, r := range ranges {
+		if r[0] == 0 {
+			break
+		}
+		if joinEUI >= r[0] && joinEUI <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBuildRouterConfigJoinEUIFilter checks the JoinEui filter against
+// Station 2.0.6 as it ran against the cloud: 11 ranges made it refuse the
+// whole router_config ("Too many Join EUI filter ranges - max 10
+// supported", "@.JoinEui[10][-1]: Expecting a closing ]", "Parsing of
+// JSON message failed - ignored"). Every configured JoinEUI must pass
+// Station's check on what is sent, and Station must accept the message.
+func TestBuildRouterConfigJoinEUIFilter(t *testing.T) {
+	t.Parallel()
+	eui := func(v uint64) lorawan.EUI64 {
+		var e lorawan.EUI64
+		for i := 7; i >= 0; i-- {
+			e[i] = byte(v)
+			v >>= 8
+		}
+		return e
+	}
+	singles := func(n int, base uint64, step uint64) []JoinEUIRange {
+		var out []JoinEUIRange
+		for i := range n {
+			v := base + uint64(i)*step
+			out = append(out, JoinEUIRange{First: eui(v), Last: eui(v)})
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		ranges    []JoinEUIRange
+		wantN     int    // ranges sent; 0 means null (every join forwarded)
+		outside   uint64 // a JoinEUI Station must filter out when wantN > 0
+		checkEUIs []uint64
+	}{
+		{"none", nil, 0, 0, []uint64{1, 0x70b3d57ed0000000}},
+		{"two, given out of order", []JoinEUIRange{{eui(0x70b3d57ed0000000), eui(0x70b3d57ed0ffffff)}, {eui(0x100), eui(0x1ff)}},
+			2, 0x70b3d57ed1000000, []uint64{0x100, 0x1ff, 0x70b3d57ed0000000, 0x70b3d57ed0ffffff}},
+		{"ten", singles(10, 0x100, 2), 10, 0x101, []uint64{0x100, 0x112}},
+		{"eleven disjoint: null rather than a message Station drops", append(singles(10, 0x100, 2), JoinEUIRange{eui(0x70b3d57ed0000000), eui(0x70b3d57ed0ffffff)}),
+			0, 0, []uint64{0x100, 0x112, 0x70b3d57ed0000001}},
+		{"eleven that touch merge into one", singles(11, 0x100, 1), 1, 0x10b, []uint64{0x100, 0x10a}},
+		{"overlapping", []JoinEUIRange{{eui(0x10), eui(0x20)}, {eui(0x18), eui(0x30)}, {eui(0x30), eui(0x30)}}, 1, 0x31, []uint64{0x10, 0x25, 0x30}},
+		{"a range from 0", []JoinEUIRange{{eui(0x500), eui(0x600)}, {eui(0), eui(0xff)}}, 0, 0, []uint64{0, 0x80, 0x500}},
+		{"up to the last EUI", []JoinEUIRange{{eui(0xfffffffffffffff0), eui(0xffffffffffffffff)}, {eui(0xfffffffffffffff8), eui(0xffffffffffffffff)}},
+			1, 0xffffffffffffffef, []uint64{0xffffffffffffffff, 0xfffffffffffffff0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc, err := BuildRouterConfig(GatewayInfo{Region: "EU868"}, RouterConfigOptions{JoinEUIs: tt.ranges})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc.MuxTime = goldenMuxTime
+			b, err := station.Encode(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stationAccepts(b); err != nil {
+				t.Fatalf("Station would refuse it: %v\n%s", err, b)
+			}
+			var m struct {
+				JoinEui [][2]uint64
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if len(m.JoinEui) != tt.wantN {
+				t.Fatalf("JoinEui has %d ranges, want %d: %v", len(m.JoinEui), tt.wantN, m.JoinEui)
+			}
+			if tt.wantN == 0 && !bytes.Contains(b, []byte(`"JoinEui":null`)) {
+				t.Errorf("want \"JoinEui\":null in %s", b)
+			}
+			for _, v := range tt.checkEUIs {
+				if !stationJoinEUIPasses(m.JoinEui, v) {
+					t.Errorf("JoinEUI %016x of a configured range is filtered by Station", v)
+				}
+			}
+			if tt.wantN > 0 && stationJoinEUIPasses(m.JoinEui, tt.outside) {
+				t.Errorf("JoinEUI %016x outside every range passes Station's filter", tt.outside)
 			}
 		})
 	}
