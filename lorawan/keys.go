@@ -117,12 +117,14 @@ func (r *RootKeys) RejoinRequestMIC(msg []byte) ([4]byte, error) {
 
 // JoinAcceptMIC computes the MIC of a join-accept. msg is the plaintext
 // MHDR | JoinNonce | NetID | DevAddr | DLSettings | RxDelay [| CFList] (13 or
-// 29 bytes). With OptNeg unset in DLSettings (any 1.0 exchange) the MIC is
-// CMAC(key, msg)[0:4], key being the network root key; jrt must then be
-// JoinReqTypeJoin and joinEUI and devNonce are not used. With OptNeg set
-// (LoRaWAN 1.1 only) it is CMAC(JSIntKey, jrt | JoinEUI | DevNonce |
-// msg)[0:4], where devNonce is the DevNonce of a join-request or the RJcount
-// of a rejoin-request.
+// 29 bytes). For a 1.0 device, and for a 1.1 device with OptNeg unset in
+// DLSettings, the MIC is CMAC(key, msg)[0:4], key being the network root
+// key; jrt must then be JoinReqTypeJoin and joinEUI and devNonce are not
+// used. DLSettings bit 7 is RFU in LoRaWAN 1.0, so a 1.0 device computes
+// that MIC whatever the bit holds (AppendJoinAccept refuses to send it
+// set). With OptNeg set for a 1.1 device it is CMAC(JSIntKey, jrt | JoinEUI
+// | DevNonce | msg)[0:4], where devNonce is the DevNonce of a join-request
+// or the RJcount of a rejoin-request.
 func (r *RootKeys) JoinAcceptMIC(msg []byte, jrt JoinReqType, joinEUI EUI64, devNonce uint16) ([4]byte, error) {
 	if n := len(msg); n != secJoinAcceptLen && n != secJoinAcceptLen+secCFListLen {
 		return [4]byte{}, secErr("join-accept mic: message of %d bytes, want %d or %d", n, secJoinAcceptLen, secJoinAcceptLen+secCFListLen)
@@ -130,14 +132,11 @@ func (r *RootKeys) JoinAcceptMIC(msg []byte, jrt JoinReqType, joinEUI EUI64, dev
 	if err := r.checkJoinReqType(jrt); err != nil {
 		return [4]byte{}, err
 	}
-	if msg[secDLSettingsAt]&secOptNeg == 0 {
+	if r.version == MACVersion1_0 || msg[secDLSettingsAt]&secOptNeg == 0 {
 		if jrt != JoinReqTypeJoin {
 			return [4]byte{}, errors.New("lorawan: join-accept mic: a rejoin is answered with OptNeg set")
 		}
 		return r.mic(&r.nwk, msg), nil
-	}
-	if r.version == MACVersion1_0 {
-		return [4]byte{}, errors.New("lorawan: join-accept mic: OptNeg set for a lorawan 1.0 device")
 	}
 	var buf [11 + secJoinAcceptLen + secCFListLen]byte
 	buf[0] = byte(jrt)
@@ -165,11 +164,15 @@ func (r *RootKeys) DecryptJoinAccept(dst, src []byte, jrt JoinReqType) error {
 
 // AppendJoinAccept appends to dst the on-air join-accept for msg, the
 // plaintext MHDR | payload of JoinAcceptMIC: MHDR, then payload and MIC
-// encrypted as by EncryptJoinAccept. On error dst is returned unchanged.
+// encrypted as by EncryptJoinAccept. OptNeg set for a 1.0 device (an RFU
+// bit there) is refused. On error dst is returned unchanged.
 func (r *RootKeys) AppendJoinAccept(dst, msg []byte, jrt JoinReqType, joinEUI EUI64, devNonce uint16) ([]byte, error) {
 	mic, err := r.JoinAcceptMIC(msg, jrt, joinEUI, devNonce)
 	if err != nil {
 		return dst, err
+	}
+	if r.version == MACVersion1_0 && msg[secDLSettingsAt]&secOptNeg != 0 {
+		return dst, errors.New("lorawan: join-accept: OptNeg set for a lorawan 1.0 device")
 	}
 	var plain [secJoinAcceptLen - 1 + secCFListLen + 4]byte
 	n := copy(plain[:], msg[1:])

@@ -289,7 +289,10 @@ func TestRootKeysErrors(t *testing.T) {
 		}, true},
 		{"join-accept mic of 30 bytes", func() error { _, err := r11.JoinAcceptMIC(make([]byte, 30), JoinReqTypeJoin, EUI64{}, 0); return err }, true},
 		{"join-accept mic, unknown type", func() error { _, err := r11.JoinAcceptMIC(jaOptNeg, 3, EUI64{}, 0); return err }, false},
-		{"join-accept mic, OptNeg for a 1.0 device", func() error { _, err := r10.JoinAcceptMIC(jaOptNeg, JoinReqTypeJoin, EUI64{}, 0); return err }, false},
+		{"join-accept with OptNeg for a 1.0 device", func() error {
+			_, err := r10.AppendJoinAccept(nil, jaOptNeg, JoinReqTypeJoin, EUI64{}, 0)
+			return err
+		}, false},
 		{"join-accept mic, rejoin without OptNeg", func() error { _, err := r11.JoinAcceptMIC(ja, JoinReqTypeRejoin0, EUI64{}, 0); return err }, false},
 		{"join-accept mic, rejoin for a 1.0 device", func() error { _, err := r10.JoinAcceptMIC(ja, JoinReqTypeRejoin2, EUI64{}, 0); return err }, false},
 		{"encrypt 17 bytes", func() error { return r10.EncryptJoinAccept(buf, buf[:17], JoinReqTypeJoin) }, true},

@@ -52,7 +52,9 @@ func (e *euiFlag) Set(s string) error {
 	return nil
 }
 
-// uintFlag is an unsigned number with a bit width, remembering whether it was given.
+// uintFlag is an unsigned number with a bit width, remembering whether it was
+// given: decimal as people write counters and indexes (a leading zero is not
+// octal), or hex after 0x; hex digits alone for identifiers such as DevNonce.
 type uintFlag struct {
 	v    uint64
 	bits int
@@ -67,10 +69,10 @@ func (u *uintFlag) String() string {
 	return strconv.FormatUint(u.v, 10)
 }
 func (u *uintFlag) Set(s string) error {
-	base := 0
-	if u.hex {
+	base := 10
+	if l := strings.ToLower(s); u.hex || strings.HasPrefix(l, "0x") {
 		base = 16
-		s = strings.TrimPrefix(strings.ToLower(s), "0x")
+		s = strings.TrimPrefix(l, "0x")
 	}
 	v, err := strconv.ParseUint(s, base, u.bits)
 	if err != nil {
@@ -511,11 +513,38 @@ func decodeJoinAccept(out *decoded, frame []byte, p *lorawan.PHYPayload, o *deco
 		return err
 	}
 	msg, mic := plain[:len(plain)-4], plain[len(plain)-4:]
+	out.MIC = hex.EncodeToString(mic)
+
+	// The MIC comes first: with a wrong key the plaintext is noise, which is
+	// a MIC mismatch (exit 1), not malformed input, whatever its RFU bits.
+	// A 1.1 MIC (OptNeg) covers JoinEUI and DevNonce and uses JSIntKey
+	// (given, or derived from NwkKey and DevEUI): all must be known.
+	const dlSettingsAt, optNegBit = 11, 0x80
+	optNeg := msg[dlSettingsAt]&optNegBit != 0 && o.version == lorawan.MACVersion1_1
+	switch {
+	case jrt != lorawan.JoinReqTypeJoin && !optNeg:
+		// A rejoin-request is answered with OptNeg set (LoRaWAN 1.1 only):
+		// without it no MIC can be valid.
+		out.MICOK = ptr(false)
+	case (!optNeg && jk.root) || (optNeg && o.joinEUI.set && o.devNonce.set && jk.jsInt):
+		want, err := rk.JoinAcceptMIC(msg, jrt, o.joinEUI.eui, uint16(o.devNonce.v))
+		if err != nil {
+			return err
+		}
+		out.MICOK = ptr(string(want[:]) == string(mic))
+	}
+	micBad := out.MICOK != nil && !*out.MICOK
+
 	var ja lorawan.JoinAcceptPayload
 	if err := ja.UnmarshalBinary(msg[1:]); err != nil {
+		if micBad {
+			return nil // noise: nothing more to show
+		}
+		if out.MICOK == nil {
+			return fmt.Errorf("decrypted join-accept (no MIC check: wrong key?): %w", err)
+		}
 		return fmt.Errorf("decrypted join-accept: %w", err)
 	}
-	out.MIC = hex.EncodeToString(mic)
 	jj := &joinAcceptJSON{
 		JoinNonce: fmt.Sprintf("%06x", ja.JoinNonce),
 		NetID:     ja.NetID.String(),
@@ -538,17 +567,8 @@ func decodeJoinAccept(out *decoded, frame []byte, p *lorawan.PHYPayload, o *deco
 	}
 	out.JoinAccept = jj
 
-	optNeg := ja.DLSettings.OptNeg && o.version == lorawan.MACVersion1_1
-	// A 1.1 MIC (OptNeg) covers JoinEUI and DevNonce and uses JSIntKey
-	// (given, or derived from NwkKey and DevEUI): all must be known.
-	if (!optNeg && jk.root) || (optNeg && o.joinEUI.set && o.devNonce.set && jk.jsInt) {
-		want, err := rk.JoinAcceptMIC(msg, jrt, o.joinEUI.eui, uint16(o.devNonce.v))
-		if err != nil {
-			return err
-		}
-		out.MICOK = ptr(string(want[:]) == string(mic))
-	}
-	if !o.devNonce.set {
+	// Keys derived from a join-accept that failed its MIC would be noise.
+	if !o.devNonce.set || micBad {
 		return nil
 	}
 	dn := uint16(o.devNonce.v)
