@@ -115,7 +115,8 @@ type DB struct {
 	mu     sync.RWMutex
 	sealer *sealer
 
-	devVer deviceVersions // DeviceVersion's counters (device.go)
+	devVer   deviceVersions // DeviceVersion's counters (device.go)
+	queueVer deviceVersions // QueueVersion's counters (queue.go)
 
 	closed atomic.Bool
 }

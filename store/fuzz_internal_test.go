@@ -20,6 +20,8 @@ func FuzzDecodeRecords(f *testing.F) {
 	sess := Session{DevEUI: lorawan.EUI64{1}, DevAddr: lorawan.DevAddr{1, 2, 3, 4}, MACVersion: lorawan.MACVersion1_1,
 		FCntUp: 7, UplinkSeen: true, CFList: make([]byte, 16), MACState: []byte("m"), CreatedAt: time.Unix(1, 2)}
 	f.Add(appendSessionPublic(nil, &sess))
+	sess.LastConfFCntDown, sess.PrevConfFCntDown = 9, 5
+	f.Add(appendSessionPublic(nil, &sess))
 	f.Add(nonceState{hasLast: true, last: 9, joinNonce: 3, history: []uint16{1, 9}}.encode())
 	f.Add(encodeEnvelope([]byte{1, 2, 3}, []byte(`{"eui":"0102030405060708","region":"EU868"}`)))
 	f.Add([]byte{})

@@ -87,6 +87,7 @@ func (db *DB) Enqueue(ctx context.Context, devEUI lorawan.EUI64, d Downlink) (ui
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = time.Now().UTC()
 	}
+	defer db.queueVer.bump(devEUI) // after the commit, before the return
 	var id uint64
 	err := db.update(ctx, func(tx *bolt.Tx, _ *sealer) error {
 		if tx.Bucket([]byte(bucketDevices)).Get(devEUI[:]) == nil {
@@ -110,6 +111,18 @@ func (db *DB) Enqueue(ctx context.Context, devEUI lorawan.EUI64, d Downlink) (ui
 		return 0, err
 	}
 	return id, nil
+}
+
+// QueueVersion returns a number that moves whenever a downlink is added to
+// the device's queue (Enqueue), and only ever grows, so that a caller that
+// found the queue empty can skip reading it again: a queue read empty after
+// reading version v is still empty as long as QueueVersion returns v (taking
+// items out never fills it). It moves after the addition commits and before
+// Enqueue returns, so no addition that has returned is ever missed. Devices
+// share counters (an addition may move the version of a few others too).
+// It reads no transaction: the per-uplink check of the downlink scheduler.
+func (db *DB) QueueVersion(devEUI lorawan.EUI64) uint64 {
+	return db.queueVer.of(devEUI).Load()
 }
 
 // PeekDownlink returns the first downlink of the device's queue without

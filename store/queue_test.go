@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/loraedge/loraedge/store"
@@ -119,4 +120,70 @@ func TestEnqueueValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQueueVersion checks the contract the downlink scheduler relies on to
+// skip reading an empty queue: a queue found empty after reading version v
+// is known empty while QueueVersion returns v, because every Enqueue moves
+// the version before it returns, concurrent readers included.
+func TestQueueVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.Open(t)
+	d := otaaDevice(1, "1.0.3")
+	mustPutDevice(t, db, d)
+	v0 := db.QueueVersion(d.DevEUI)
+	if v := db.QueueVersion(d.DevEUI); v != v0 {
+		t.Fatalf("QueueVersion moved from %d to %d with no write", v0, v)
+	}
+	id, err := db.Enqueue(ctx, d.DevEUI, store.Downlink{FPort: 1, Payload: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := db.QueueVersion(d.DevEUI)
+	if v1 <= v0 {
+		t.Fatalf("QueueVersion %d after Enqueue, was %d: want it moved forward", v1, v0)
+	}
+	if err := db.DeleteDownlink(ctx, d.DevEUI, id); err != nil {
+		t.Fatal(err)
+	}
+	if v := db.QueueVersion(d.DevEUI); v < v1 {
+		t.Errorf("QueueVersion went back from %d to %d", v1, v)
+	}
+
+	// A reader notes the version, then reads the queue, over and over,
+	// remembering the last version it read the queue empty at; once an
+	// Enqueue has returned, the version must differ from that one.
+	var emptyAt atomic.Uint64
+	emptyAt.Store(^uint64(0))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v := db.QueueVersion(d.DevEUI)
+			if _, _, err := db.PeekDownlink(ctx, d.DevEUI); errors.Is(err, store.ErrNotFound) {
+				emptyAt.Store(v)
+			}
+		}
+	}()
+	for range 200 {
+		id, err := db.Enqueue(ctx, d.DevEUI, store.Downlink{FPort: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := db.QueueVersion(d.DevEUI); v == emptyAt.Load() {
+			t.Fatalf("queue read empty at version %d, still current after an Enqueue returned", v)
+		}
+		if err := db.DeleteDownlink(ctx, d.DevEUI, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	<-done
 }

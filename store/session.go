@@ -52,6 +52,17 @@ type Session struct {
 	NFCntDown uint32 `json:"nFCntDown"`
 	AFCntDown uint32 `json:"aFCntDown"`
 
+	// LastConfFCntDown and PrevConfFCntDown are the counters of the last
+	// two confirmed downlinks built in this session (NextFCntDown with
+	// AFCntDownConfirmed), the latest first; zero until there are any. A
+	// LoRaWAN 1.1 uplink that acknowledges a confirmed downlink signs that
+	// downlink's counter (ConfFCnt, in B1): normally the last one, the one
+	// before when the device missed the last (a retransmitted uplink that
+	// carried its ACK while the network's answer brought a new confirmed
+	// downlink).
+	LastConfFCntDown uint32 `json:"lastConfFCntDown,omitempty"`
+	PrevConfFCntDown uint32 `json:"prevConfFCntDown,omitempty"`
+
 	// RJCount0 is the last RJcount0 of a LoRaWAN 1.1 rejoin-request type 0
 	// or 2 accepted in this session, when RJCount0Seen.
 	RJCount0     uint16 `json:"rjCount0,omitempty"`
@@ -246,7 +257,7 @@ func putSessionTx(tx *bolt.Tx, s *sealer, slot byte, sess Session) error {
 
 // putSessionPublic writes a session with an already sealed key blob.
 func putSessionPublic(b *bolt.Bucket, k, sealed []byte, sess Session) error {
-	v := make([]byte, 0, 1+binary.MaxVarintLen32+len(sealed)+sessionFixedSize+len(sess.CFList)+binary.MaxVarintLen32+len(sess.MACState))
+	v := make([]byte, 0, 1+binary.MaxVarintLen32+len(sealed)+sessionFixedSize+len(sess.CFList)+8+binary.MaxVarintLen32+len(sess.MACState))
 	v = append(v, envelopeVersion)
 	v = binary.AppendUvarint(v, uint64(len(sealed)))
 	v = append(v, sealed...)
@@ -420,16 +431,20 @@ func (db *DB) advanceFCntUp(ctx context.Context, devEUI lorawan.EUI64, fcnt uint
 type DownCounter uint8
 
 // Downlink frame counters of LoRaWAN 1.1; a 1.0.x session has one counter,
-// which both select.
+// which all select.
 const (
 	NFCntDown DownCounter = iota // network: FPort 0 or no FPort
 	AFCntDown                    // application: FPort > 0
+	// AFCntDownConfirmed is AFCntDown for a confirmed downlink: the counter
+	// handed out is also recorded as the session's LastConfFCntDown (the
+	// previous one moving to PrevConfFCntDown), in the same transaction.
+	AFCntDownConfirmed
 )
 
 // NextFCntDown returns the downlink frame counter to use for the next
 // downlink of the device's active session, and advances it, in one
 // transaction shared with concurrent callers. For a LoRaWAN 1.0.x session
-// both counters select its single FCntDown (kept in NFCntDown). When it
+// every DownCounter selects its single FCntDown (kept in NFCntDown). When it
 // returns, the advance is on disk: a counter is never handed out twice, even
 // across a crash. 2^32-1 is never handed out (ErrFCntExhausted).
 func (db *DB) NextFCntDown(ctx context.Context, devEUI lorawan.EUI64, which DownCounter) (uint32, error) {
@@ -437,7 +452,7 @@ func (db *DB) NextFCntDown(ctx context.Context, devEUI lorawan.EUI64, which Down
 	err := db.batch(ctx, func(tx *bolt.Tx, _ *sealer) (error, error) {
 		return updatePublic(tx, devEUI, func(sess *Session) error {
 			ctr := &sess.NFCntDown
-			if which == AFCntDown && sess.MACVersion == lorawan.MACVersion1_1 {
+			if which != NFCntDown && sess.MACVersion == lorawan.MACVersion1_1 {
 				ctr = &sess.AFCntDown
 			}
 			if *ctr == 1<<32-1 {
@@ -445,6 +460,9 @@ func (db *DB) NextFCntDown(ctx context.Context, devEUI lorawan.EUI64, which Down
 			}
 			fcnt = *ctr
 			*ctr++
+			if which == AFCntDownConfirmed {
+				sess.PrevConfFCntDown, sess.LastConfFCntDown = sess.LastConfFCntDown, fcnt
+			}
 			return nil
 		})
 	})

@@ -12,12 +12,17 @@ import (
 // a fixed binary layout rather than JSON (all integers big-endian):
 //
 //	[0] layout version 1
-//	[1] flags: bit 0 UplinkSeen, bit 1 ConfirmedUp, bit 2 RJCount0Seen
+//	[1] flags: bit 0 UplinkSeen, bit 1 ConfirmedUp, bit 2 RJCount0Seen,
+//	    bit 3 confirmed downlink counters follow the CFList
 //	[2:6] DevAddr  [6] MACVersion
 //	[7:11] FCntUp  [11:15] NFCntDown  [15:19] AFCntDown  [19:21] RJCount0
 //	[21] RX1DROffset  [22] RX2DR  [23:27] RX2Frequency  [27] RxDelay
 //	[28:36] CreatedAt, Unix nanoseconds (0: zero time)
 //	[36] CFList length (0 or 16), the CFList
+//	with flag bit 3: LastConfFCntDown, PrevConfFCntDown (4 bytes each;
+//	    the flag is set exactly when one of them is not zero, so records
+//	    written before they existed read unchanged and every record has
+//	    one encoding)
 //	uvarint MACState length, MACState
 const (
 	sessionLayoutVersion = 1
@@ -37,6 +42,10 @@ func appendSessionPublic(b []byte, s *Session) []byte {
 	if s.RJCount0Seen {
 		flags |= 4
 	}
+	confDown := s.LastConfFCntDown != 0 || s.PrevConfFCntDown != 0
+	if confDown {
+		flags |= 8
+	}
 	b = append(b, sessionLayoutVersion, flags)
 	b = append(b, s.DevAddr[:]...)
 	b = append(b, byte(s.MACVersion))
@@ -54,6 +63,10 @@ func appendSessionPublic(b []byte, s *Session) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(created))
 	b = append(b, byte(len(s.CFList)))
 	b = append(b, s.CFList...)
+	if confDown {
+		b = binary.BigEndian.AppendUint32(b, s.LastConfFCntDown)
+		b = binary.BigEndian.AppendUint32(b, s.PrevConfFCntDown)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s.MACState)))
 	return append(b, s.MACState...)
 }
@@ -61,7 +74,7 @@ func appendSessionPublic(b []byte, s *Session) []byte {
 // decodeSessionPublic fills the public fields of s from b. The byte slices
 // it sets are copies: b may live in bbolt's memory map.
 func decodeSessionPublic(b []byte, s *Session) error {
-	if len(b) < sessionFixedSize || b[0] != sessionLayoutVersion || b[1]&^7 != 0 {
+	if len(b) < sessionFixedSize || b[0] != sessionLayoutVersion || b[1]&^15 != 0 {
 		return errSessionLayout
 	}
 	flags := b[1]
@@ -89,6 +102,18 @@ func decodeSessionPublic(b []byte, s *Session) error {
 		s.CFList = append([]byte(nil), rest[:n]...)
 	}
 	rest = rest[n:]
+	s.LastConfFCntDown, s.PrevConfFCntDown = 0, 0
+	if flags&8 != 0 {
+		if len(rest) < 8 {
+			return errSessionLayout
+		}
+		s.LastConfFCntDown = binary.BigEndian.Uint32(rest)
+		s.PrevConfFCntDown = binary.BigEndian.Uint32(rest[4:])
+		rest = rest[8:]
+		if s.LastConfFCntDown == 0 && s.PrevConfFCntDown == 0 {
+			return errSessionLayout // not the one encoding
+		}
+	}
 	m, k := uvarint(rest)
 	if k <= 0 || m > maxMACState || uint64(len(rest)-k) != m {
 		return errSessionLayout

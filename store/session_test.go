@@ -275,3 +275,59 @@ func TestUpdateSession(t *testing.T) {
 		t.Errorf("UpdateSession without a session: %v, want ErrNotFound", err)
 	}
 }
+
+// TestConfirmedDownlinkCounters checks that a confirmed downlink's counter
+// is recorded with its advance (LastConfFCntDown, the previous one kept),
+// durably, that other downlinks leave them, and that a new session starts
+// without them.
+func TestConfirmedDownlinkCounters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, path, kek := storetest.OpenKEK(t, nil)
+	for _, tc := range []struct {
+		n       uint64
+		version lorawan.MACVersion
+		// the counters handed out for: AFCntDown, AFCntDownConfirmed,
+		// NFCntDown, AFCntDownConfirmed
+		want []uint32
+	}{
+		{20, lorawan.MACVersion1_1, []uint32{0, 1, 0, 2}},
+		{21, lorawan.MACVersion1_0, []uint32{0, 1, 2, 3}},
+	} {
+		mustPutDevice(t, db, otaaDevice(tc.n, "1.1"))
+		mustPutSession(t, db, session(tc.n, lorawan.DevAddr{0x26, 0, 0, byte(tc.n)}, tc.version))
+		var got []uint32
+		for _, w := range []store.DownCounter{store.AFCntDown, store.AFCntDownConfirmed, store.NFCntDown, store.AFCntDownConfirmed} {
+			f, err := db.NextFCntDown(ctx, eui(tc.n), w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, f)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: counters %v, want %v", tc.version, got, tc.want)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := store.Open(path, kek, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer storetest.Close(t, db2)
+	for n, want := range map[uint64][2]uint32{20: {2, 1}, 21: {3, 1}} {
+		s, err := db2.GetSession(ctx, eui(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [2]uint32{s.LastConfFCntDown, s.PrevConfFCntDown}; got != want {
+			t.Errorf("device %d after reopen: last, previous confirmed %v, want %v", n, got, want)
+		}
+	}
+	// A join's new session has none.
+	mustPutSession(t, db2, session(20, lorawan.DevAddr{0x26, 0, 0, 99}, lorawan.MACVersion1_1))
+	if s, _ := db2.GetSession(ctx, eui(20)); s.LastConfFCntDown != 0 || s.PrevConfFCntDown != 0 {
+		t.Errorf("new session: confirmed counters %d, %d, want none", s.LastConfFCntDown, s.PrevConfFCntDown)
+	}
+}

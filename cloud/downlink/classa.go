@@ -42,6 +42,12 @@ type ClassA struct {
 	// (normally the ADR bit of the uplink, when the network runs ADR).
 	ADR bool
 	MAC []byte // MAC commands to send (FOpts when ≤15 bytes, else FPort 0)
+	// Reply asks for a frame even when there is nothing to say: the device
+	// waits for a downlink (ADRACKReq; RXParamSetupAns, RXTimingSetupAns
+	// or DlChannelAns, which it repeats until a Class A downlink comes).
+	// Without anything else to carry, the frame is empty (no FPort), on
+	// NFCntDown.
+	Reply bool
 	// JoinAccept is a ready join-accept PHYPayload, sent with the region's
 	// join-accept delays instead of a data frame.
 	JoinAccept []byte
@@ -149,7 +155,7 @@ func classARx(region *lorawan.Region, sess *store.Session, upDR int, upFreq uint
 // gateway: the join-accept when req carries one, otherwise a data frame
 // with the ACK, the MAC commands and the device's first queued application
 // downlink, as fit (see the package comment). Nothing is sent when there is
-// nothing to say. Call it for every data uplink (so that queued downlinks
+// nothing to say, unless req.Reply asks for a frame all the same. Call it for every data uplink (so that queued downlinks
 // go out) after AckReceived when the uplink carries FCtrl.ACK. The error
 // reports a downlink that could not be built or that no gateway took.
 func (s *Scheduler) ScheduleClassA(ctx context.Context, req ClassA) error {
@@ -193,6 +199,7 @@ func (s *Scheduler) ScheduleClassA(ctx context.Context, req ClassA) error {
 		offer = nil
 	}
 	p := makePlan(req.ACK, req.ADR, req.MAC, offer, head != nil, queued, mp.M)
+	p.reply = req.Reply
 	if claimed && p.app == nil {
 		s.release(dev, head.ID)
 	}
@@ -345,11 +352,18 @@ func (s *Scheduler) sendOne(ctx context.Context, gw lorawan.EUI64, msg *station.
 
 // headForUplink returns the first queued downlink of the device that may go
 // in the windows of an uplink and the queue's length, after dropping
-// confirmed downlinks that used up their transmissions without an ACK.
+// confirmed downlinks that used up their transmissions without an ACK. A
+// queue read empty is not read again until the store's QueueVersion of the
+// device moves (most devices have nothing queued at most uplinks).
 func (s *Scheduler) headForUplink(ctx context.Context, dev store.Device) (*store.Downlink, int, error) {
 	for {
+		ver := s.db.QueueVersion(dev.DevEUI) // before the read: see Store
+		if s.queueKnownEmpty(dev.DevEUI, ver) {
+			return nil, 0, nil
+		}
 		d, n, err := s.db.PeekDownlink(ctx, dev.DevEUI)
 		if errors.Is(err, store.ErrNotFound) {
+			s.noteQueueEmpty(dev.DevEUI, ver)
 			return nil, 0, nil
 		}
 		if err != nil {

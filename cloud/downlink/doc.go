@@ -25,10 +25,16 @@
 // command boundary to the data rate's maximum payload), the ACK of a
 // confirmed uplink, and the first queued application downlink when it fits
 // in the RX1 data rate's maximum MACPayload with the FOpts. What does not
-// fit stays queued and FPending tells the device more is waiting. Frame
-// counters come from the store (NFCntDown for FPort 0 or no FPort,
-// AFCntDown for application data in LoRaWAN 1.1); every transmission,
-// retries included, takes a fresh counter.
+// fit stays queued and FPending tells the device more is waiting. An uplink
+// after which the device waits for a downlink (ClassA.Reply: ADRACKReq, a
+// repeated RXParamSetupAns, RXTimingSetupAns or DlChannelAns) gets a frame
+// even with nothing to carry: an empty one. Frame counters come from the
+// store (NFCntDown for FPort 0 or no FPort, AFCntDown for application data
+// in LoRaWAN 1.1; a confirmed downlink's is recorded in the session, for
+// the LoRaWAN 1.1 uplink that acknowledges it and signs it); every
+// transmission, retries included, takes a fresh counter. A queue read
+// empty is not read again before the store's QueueVersion of the device
+// moves, so the uplinks of a device with nothing queued cost no queue read.
 //
 // # Confirmation, retries and drops
 //

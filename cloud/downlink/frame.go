@@ -17,15 +17,17 @@ const fhdrLen = 7
 // plan is what one data downlink carries, in clear.
 type plan struct {
 	ack, adr, fpending bool
+	reply              bool            // send the frame even if it says nothing
 	fopts              []byte          // MAC commands in FOpts
 	port0              []byte          // MAC commands as the FPort 0 payload
 	app                *store.Downlink // queued application downlink sent
 	cut                int             // MAC bytes left out for lack of room
 }
 
-// empty reports whether the frame would say nothing.
+// empty reports whether there is no frame to send: it would say nothing,
+// and no reply was asked for.
 func (p plan) empty() bool {
-	return !p.ack && len(p.fopts) == 0 && len(p.port0) == 0 && p.app == nil
+	return !p.reply && !p.ack && len(p.fopts) == 0 && len(p.port0) == 0 && p.app == nil
 }
 
 // itemID is the queue id of the application downlink carried, or 0.
@@ -103,7 +105,12 @@ func sessionCrypto(sess *store.Session) (*lorawan.Session, error) {
 // encrypted and signed, and the counter.
 func (s *Scheduler) buildData(ctx context.Context, dev lorawan.EUI64, sess *store.Session, crypto *lorawan.Session, p plan, confFCnt uint32) ([]byte, uint32, error) {
 	which := store.NFCntDown
-	if p.app != nil {
+	switch {
+	case p.app != nil && p.app.Confirmed:
+		// Recorded in the session: a LoRaWAN 1.1 uplink acknowledging
+		// it signs this counter.
+		which = store.AFCntDownConfirmed
+	case p.app != nil:
 		which = store.AFCntDown
 	}
 	fcnt, err := s.db.NextFCntDown(ctx, dev, which)

@@ -31,6 +31,10 @@ type Store interface {
 	NextFCntDown(ctx context.Context, devEUI lorawan.EUI64, which store.DownCounter) (uint32, error)
 	Enqueue(ctx context.Context, devEUI lorawan.EUI64, d store.Downlink) (uint64, error)
 	PeekDownlink(ctx context.Context, devEUI lorawan.EUI64) (store.Downlink, int, error)
+	// QueueVersion moves whenever a downlink is added to the device's
+	// queue: a queue read empty at version v stays empty while it
+	// returns v, so the Class A path reads it once, not per uplink.
+	QueueVersion(devEUI lorawan.EUI64) uint64
 	ListDownlinks(ctx context.Context, devEUI lorawan.EUI64) ([]store.Downlink, error)
 	UpdateDownlink(ctx context.Context, devEUI lorawan.EUI64, d store.Downlink) error
 	DeleteDownlink(ctx context.Context, devEUI lorawan.EUI64, id uint64) error
@@ -119,6 +123,10 @@ type devState struct {
 	haveLast bool
 	adr      bool   // FCtrl.ADR of the device's latest Class A answer
 	busy     uint64 // queue item being sent (awaiting dntxed), 0 none
+	// emptyAt is the store's QueueVersion at which the queue was read
+	// empty, when emptyKnown.
+	emptyAt    uint64
+	emptyKnown bool
 }
 
 // pending is a downlink sent to a gateway, awaiting its dntxed.
@@ -262,6 +270,23 @@ func (s *Scheduler) busy(dev lorawan.EUI64, id uint64) bool {
 	return st != nil && st.busy == id
 }
 
+// queueKnownEmpty reports whether dev's queue was read empty at version ver.
+func (s *Scheduler) queueKnownEmpty(dev lorawan.EUI64, ver uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.devices[dev]
+	return st != nil && st.emptyKnown && st.emptyAt == ver
+}
+
+// noteQueueEmpty records that dev's queue was read empty after reading
+// version ver.
+func (s *Scheduler) noteQueueEmpty(dev lorawan.EUI64, ver uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(dev)
+	st.emptyAt, st.emptyKnown = ver, true
+}
+
 // sameUplink bounds the time between copies of one uplink that NoteUplink
 // compares by quality rather than by age.
 const sameUplink = time.Second
@@ -303,13 +328,8 @@ func (s *Scheduler) lastGateway(dev lorawan.EUI64) (Reception, bool) {
 	return st.last, true
 }
 
-// EnqueueDownlink is Enqueue without the id: it makes the Scheduler a
-// route.DownlinkSink for the MQTT downlink API.
-func (s *Scheduler) EnqueueDownlink(ctx context.Context, devEUI lorawan.EUI64, d route.Downlink) error {
-	_, err := s.Enqueue(ctx, devEUI, d)
-	return err
-}
-
+// Enqueue makes the Scheduler the route.DownlinkSink of the MQTT downlink
+// API.
 var _ route.DownlinkSink = (*Scheduler)(nil)
 
 // ListDownlinks returns the device's queue in order; store.ErrNotFound

@@ -401,6 +401,10 @@ func (s *Server) accept(ctx context.Context, req Request, dev store.Device, rk *
 		sess.CFList = keep.CFList
 	} else {
 		sess.RX1DROffset, sess.RX2DR, sess.RxDelay = s.rxSettings(region)
+		// The frequency is written out: a session with none set reads an
+		// RX2DR of 0 as "the region's default", which it is not in every
+		// region (AS923 and IN865: DR2), and the device was told this one.
+		sess.RX2Frequency = region.RX2Frequency()
 		cf, err := CFListFor(region, req.Freq)
 		if err != nil {
 			return nil, fmt.Errorf("join: device %s: %w", dev.DevEUI, err)

@@ -65,7 +65,9 @@
 // Event is downlink_queued or downlink_refused (published by the router),
 // downlink_sent, downlink_ack or downlink_dropped (published by the
 // downlink scheduler through Router.PublishEvent; downlink_dropped means a
-// confirmed downlink was not acknowledged after Attempts transmissions). A
+// confirmed downlink was not acknowledged after Attempts transmissions).
+// From downlink_queued on, MessageId is the queue's id of the downlink, so
+// the later events of a request can be told from another's. A
 // request whose topic does not end in a readable DevEui cannot be answered
 // and is only logged.
 package route

@@ -35,11 +35,13 @@ type Downlink struct {
 }
 
 // DownlinkSink takes validated downlink requests into a device's queue; the
-// downlink scheduler implements it. An error refuses the request (unknown
-// device, full queue, …) and its text is reported to the requester, so it
-// must not carry secrets.
+// downlink scheduler implements it. It returns the queued downlink's id,
+// which the downlink_queued event carries as MessageId, so that a
+// requester can match the later events (sent, ack, dropped) to its
+// request. An error refuses the request (unknown device, full queue, …)
+// and its text is reported to the requester, so it must not carry secrets.
 type DownlinkSink interface {
-	EnqueueDownlink(ctx context.Context, devEUI lorawan.EUI64, d Downlink) error
+	Enqueue(ctx context.Context, devEUI lorawan.EUI64, d Downlink) (uint64, error)
 }
 
 // ParseDownlinkRequest reads and validates a downlink request: a single JSON

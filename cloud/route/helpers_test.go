@@ -134,6 +134,7 @@ func ctxFor(t testing.TB) context.Context {
 type sink struct {
 	mu     sync.Mutex
 	refuse error
+	n      uint64 // requests taken
 	got    chan sunk
 }
 
@@ -144,15 +145,23 @@ type sunk struct {
 
 func newSink() *sink { return &sink{got: make(chan sunk, 100)} }
 
-func (s *sink) EnqueueDownlink(ctx context.Context, devEUI lorawan.EUI64, d Downlink) error {
+// sinkFirstID is the id the sink gives its first request; the next ones
+// count up.
+const sinkFirstID = 41
+
+func (s *sink) Enqueue(ctx context.Context, devEUI lorawan.EUI64, d Downlink) (uint64, error) {
 	s.mu.Lock()
 	err := s.refuse
+	id := sinkFirstID + s.n
+	if err == nil {
+		s.n++
+	}
 	s.mu.Unlock()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.got <- sunk{devEUI, d}
-	return ctx.Err()
+	return id, ctx.Err()
 }
 
 var _ DownlinkSink = (*sink)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,14 +193,15 @@ func (r *Router) handleDownlink(conn *mqttConn, in inbound) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.opts.DownlinkTimeout)
-	err = r.opts.Downlinks.EnqueueDownlink(ctx, eui, d)
+	id, err := r.opts.Downlinks.Enqueue(ctx, eui, d)
 	cancel()
 	if err != nil {
 		refuse(err.Error())
 		return
 	}
 	r.dlAccepted.Add(1)
-	r.sendEvent(conn, &DownlinkEvent{Event: EventDownlinkQueued, DevEui: eui, FPort: int(d.FPort), Confirmed: d.Confirmed})
+	r.sendEvent(conn, &DownlinkEvent{Event: EventDownlinkQueued, DevEui: eui, MessageId: strconv.FormatUint(id, 10),
+		FPort: int(d.FPort), Confirmed: d.Confirmed})
 }
 
 // sendEvent publishes an event from the downlink loop, logging a failure.

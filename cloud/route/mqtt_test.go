@@ -189,6 +189,10 @@ func TestDownlinkEndToEnd(t *testing.T) {
 	if ev.Event != EventDownlinkQueued || ev.FPort != 2 || !ev.Confirmed || time.Time(ev.Timestamp).IsZero() {
 		t.Errorf("event %+v, want downlink_queued FPort 2 confirmed with a timestamp", ev)
 	}
+	// The id the queue gave, which the sent/ack/dropped events carry too.
+	if want := fmt.Sprint(sinkFirstID); ev.MessageId != want {
+		t.Errorf("downlink_queued MessageId %q, want the queue's id %q", ev.MessageId, want)
+	}
 
 	// The scheduler reports the ACK through PublishEvent.
 	ack := &DownlinkEvent{Event: EventDownlinkAck, DevEui: ev.DevEui, FPort: 2, Confirmed: true, FCnt: 4}

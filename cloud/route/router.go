@@ -56,7 +56,7 @@ type Options struct {
 	// Downlinks receives requests published to <prefix>/downlink/<DevEui>;
 	// nil means the router does not subscribe.
 	Downlinks DownlinkSink
-	// DownlinkTimeout bounds one Downlinks.EnqueueDownlink call; 0 means 10 s.
+	// DownlinkTimeout bounds one Downlinks.Enqueue call; 0 means 10 s.
 	DownlinkTimeout time.Duration
 	// MaxReconnectInterval caps the broker reconnect backoff; 0 means 10 s.
 	MaxReconnectInterval time.Duration

@@ -85,7 +85,7 @@ func (p *Pipeline) handleData(ctx context.Context, f dedup.Frame, o *Outcome) {
 	o.DevEUI, o.FCnt = m.sess.DevEUI, m.fcnt
 	confirmed := fr.MHDR.MType == lorawan.ConfirmedDataUp
 	rxs := receptions(f)
-	if !p.advance(ctx, &m, confirmed, rxs, o) {
+	if !p.advance(ctx, &m, confirmed, fr.FHDR.FCtrl.ADR, rxs, o) {
 		return
 	}
 	p.c.uplinks.Add(1)
@@ -114,11 +114,14 @@ func (p *Pipeline) handleData(ctx context.Context, f dedup.Frame, o *Outcome) {
 			p.log.Warn("uplink: ack not recorded", "dev_eui", dev.DevEUI.String(), "err", err)
 		}
 	}
-	var answers []byte
+	var (
+		answers []byte
+		reply   bool
+	)
 	if len(cmds) > 0 || fctrl.ADR || fctrl.ADRACKReq {
-		answers = p.runMAC(ctx, &m, f, cmds, fctrl)
+		answers, reply = p.runMAC(ctx, &m, f, cmds, fctrl)
 	}
-	p.schedule(ctx, &m, rxs, confirmed, fctrl.ADR, answers)
+	p.schedule(ctx, &m, rxs, confirmed, fctrl.ADR, reply, answers)
 
 	if !fr.FPortPresent || fr.FPort == 0 {
 		p.c.unrouted.Add(1)
@@ -154,13 +157,21 @@ func (p *Pipeline) handleData(ctx context.Context, f dedup.Frame, o *Outcome) {
 // session sess, filling m when it does. The counter is rebuilt from the
 // last accepted one; when that fails the MIC is also tried at the counter
 // below it with the same low 16 bits, to tell an old frame from a forgery.
+//
+// A LoRaWAN 1.1 uplink with FCtrl.ACK signs the counter of the confirmed
+// downlink it acknowledges (ConfFCnt, in B1): the session's last confirmed
+// downlink, or the one before it when the device missed the last (it then
+// repeats the uplink that acknowledged the one before). Both are tried,
+// from the session itself: the queue item may be gone already (ACKed, or
+// deleted) or its transmission never confirmed by a dntxed.
 func (p *Pipeline) check(ctx context.Context, sess *store.Session, fr *lorawan.PHYPayload, msg []byte, first dedup.Reception, m *match) (bool, error) {
 	crypto, err := p.cache.get(sess)
 	if err != nil {
 		return false, err
 	}
 	cand := match{sess: *sess, crypto: crypto}
-	var confFCnt uint16
+	var confFCnts [2]uint16
+	nConf := 1
 	var txDR, txCh uint8
 	if sess.MACVersion == lorawan.MACVersion1_1 {
 		// B1 carries the channel and data rate of the transmission, and
@@ -173,22 +184,35 @@ func (p *Pipeline) check(ctx context.Context, sess *store.Session, fr *lorawan.P
 			txCh = uint8(ch)
 		}
 		if fr.FHDR.FCtrl.ACK {
-			if d, _, err := p.db.PeekDownlink(ctx, sess.DevEUI); err == nil && d.Confirmed && d.Attempts > 0 {
-				confFCnt = uint16(d.FCnt)
+			confFCnts[0] = uint16(sess.LastConfFCntDown)
+			if prev := uint16(sess.PrevConfFCntDown); prev != confFCnts[0] {
+				confFCnts[1], nConf = prev, 2
 			}
 		}
+	}
+	// mic computes the frame's MIC at counter fcnt, trying each ConfFCnt.
+	mic := func(fcnt uint32) (bool, error) {
+		for _, conf := range confFCnts[:nConf] {
+			got, err := crypto.UplinkMIC(msg, fr.FHDR.DevAddr, fcnt, conf, txDR, txCh)
+			if err != nil {
+				return false, err
+			}
+			if got == fr.MIC {
+				return true, nil
+			}
+		}
+		return false, nil
 	}
 	last := uint32(0)
 	if sess.UplinkSeen {
 		last = sess.FCntUp
 	}
 	fcnt := lorawan.FullFCnt(last, fr.FHDR.FCnt)
-	var mic [4]byte
-	mic, err = crypto.UplinkMIC(msg, fr.FHDR.DevAddr, fcnt, confFCnt, txDR, txCh)
+	ok, err := mic(fcnt)
 	if err != nil {
 		return false, err
 	}
-	if mic == fr.MIC {
+	if ok {
 		cand.fcnt, cand.wrapped = fcnt, sess.UplinkSeen && fcnt < last
 		*m = cand
 		return true, nil
@@ -203,7 +227,7 @@ func (p *Pipeline) check(ctx context.Context, sess *store.Session, fr *lorawan.P
 		}
 		old -= 1 << 16
 	}
-	if mic, err = crypto.UplinkMIC(msg, fr.FHDR.DevAddr, old, confFCnt, txDR, txCh); err == nil && mic == fr.MIC {
+	if ok, err := mic(old); err == nil && ok {
 		cand.fcnt, cand.old = old, true
 		*m = cand
 		return true, nil
@@ -248,8 +272,8 @@ func deviceReason(err error) Reason {
 // advance records the frame counter in the store, atomically with its
 // check, activating a pending session on its first uplink. It returns
 // false when the frame goes no further (refused, or a retransmission
-// answered here).
-func (p *Pipeline) advance(ctx context.Context, m *match, confirmed bool, rxs []downlink.Reception, o *Outcome) bool {
+// answered here; adr is the uplink's FCtrl.ADR, for that answer).
+func (p *Pipeline) advance(ctx context.Context, m *match, confirmed, adr bool, rxs []downlink.Reception, o *Outcome) bool {
 	dev := m.sess.DevEUI
 	var err error
 	if m.sess.Pending {
@@ -273,9 +297,11 @@ func (p *Pipeline) advance(ctx context.Context, m *match, confirmed bool, rxs []
 	case errors.Is(err, store.ErrFCntReplay):
 		if confirmed && m.sess.ConfirmedUp {
 			// The device did not hear the ACK: ACK again, route nothing.
+			// FCtrl.ADR stays what the device runs: a downlink without it
+			// tells the device the network stopped managing its rate.
 			p.c.retrans.Add(1)
 			o.Retransmission = true
-			p.schedule(ctx, m, rxs, true, false, nil)
+			p.schedule(ctx, m, rxs, true, adr, false, nil)
 			return false
 		}
 		p.refuse(o, ReasonReplay, "dev_eui", dev.String(), "fcnt", m.fcnt)
@@ -297,8 +323,10 @@ func (p *Pipeline) advanceActive(ctx context.Context, dev lorawan.EUI64, fcnt ui
 }
 
 // runMAC hands the uplink's MAC commands (and ADR) to the MAC layer and
-// stores the session when the layer changed it. It returns the answers.
-func (p *Pipeline) runMAC(ctx context.Context, m *match, f dedup.Frame, cmds []byte, fctrl lorawan.FCtrl) []byte {
+// stores the session when the layer changed it. It returns the answers,
+// and whether the device waits for a downlink even without any
+// (ADRACKReq, or a setup answer it repeats until it hears the network).
+func (p *Pipeline) runMAC(ctx context.Context, m *match, f dedup.Frame, cmds []byte, fctrl lorawan.FCtrl) ([]byte, bool) {
 	first := f.Receptions[0]
 	var buf [8]mac.Reception
 	rs := buf[:0]
@@ -333,12 +361,13 @@ func (p *Pipeline) runMAC(ctx context.Context, m *match, f dedup.Frame, cmds []b
 	if res.StateReset {
 		p.log.Warn("uplink: mac state unreadable, started afresh", "dev_eui", m.sess.DevEUI.String())
 	}
-	return res.Answers
+	return res.Answers, res.NeedDownlink
 }
 
 // schedule asks the scheduler for the Class A answer of the uplink (it
-// sends nothing when there is nothing to say).
-func (p *Pipeline) schedule(ctx context.Context, m *match, rxs []downlink.Reception, ack, adr bool, answers []byte) {
+// sends nothing when there is nothing to say, unless reply asks for a
+// frame all the same).
+func (p *Pipeline) schedule(ctx context.Context, m *match, rxs []downlink.Reception, ack, adr, reply bool, answers []byte) {
 	first := rxs[0]
 	for _, r := range rxs { // the first copy's radio parameters
 		if r.ReceivedAt.Before(first.ReceivedAt) {
@@ -358,6 +387,7 @@ func (p *Pipeline) schedule(ctx context.Context, m *match, rxs []downlink.Recept
 		ConfFCnt:   m.fcnt,
 		ADR:        adr && !p.opts.MAC.DisableADR,
 		MAC:        answers,
+		Reply:      reply,
 	})
 	if err != nil {
 		p.c.downlinkFailed.Add(1)

@@ -325,6 +325,7 @@ type frame struct {
 	confirmed bool
 	fopts     []byte // MAC commands in clear
 	adr, ack  bool
+	adrAckReq bool
 	confFCnt  uint16
 	dr        int
 	freq      uint32
@@ -347,7 +348,7 @@ func (d *dev) uplink(f frame) []byte {
 	}
 	p := lorawan.PHYPayload{
 		MHDR: lorawan.MHDR{MType: mt},
-		FHDR: lorawan.FHDR{DevAddr: d.addr, FCtrl: lorawan.FCtrl{ADR: f.adr, ACK: f.ack}, FCnt: uint16(fcnt)},
+		FHDR: lorawan.FHDR{DevAddr: d.addr, FCtrl: lorawan.FCtrl{ADR: f.adr, ADRACKReq: f.adrAckReq, ACK: f.ack}, FCnt: uint16(fcnt)},
 	}
 	if len(f.fopts) > 0 {
 		fo := append([]byte(nil), f.fopts...)

@@ -59,7 +59,6 @@ type Store interface {
 	AdvanceFCntUpConfirmed(ctx context.Context, devEUI lorawan.EUI64, fcnt uint32) error
 	ActivatePendingSession(ctx context.Context, devEUI lorawan.EUI64, fcnt uint32, confirmed bool) error
 	UpdateSession(ctx context.Context, devEUI lorawan.EUI64, fn func(*store.Session) error) error
-	PeekDownlink(ctx context.Context, devEUI lorawan.EUI64) (store.Downlink, int, error)
 	// GetDeviceInfo and DeviceVersion feed the device cache: the device
 	// without its keys, and a version that moves with every change to it.
 	GetDeviceInfo(ctx context.Context, devEUI lorawan.EUI64) (store.Device, error)

@@ -201,18 +201,16 @@ func TestLoRaWAN11MAC(t *testing.T) {
 	h := newHarness(t, nil)
 	d := h.abpDevice(5, "1.1", "EU868", lorawan.DevAddr{0x26, 0, 0, 5})
 	ctx := context.Background()
-	// A confirmed downlink was sent with AFCntDown 7: the device's ACK
-	// signs it into B1.
-	if _, err := h.db.Enqueue(ctx, d.d.DevEUI, store.Downlink{FPort: 1, Payload: []byte{1}, Confirmed: true}); err != nil {
-		t.Fatal(err)
-	}
-	q, err := h.db.ListDownlinks(ctx, d.d.DevEUI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q[0].Attempts, q[0].FCnt = 1, 7
-	if err := h.db.UpdateDownlink(ctx, d.d.DevEUI, q[0]); err != nil {
-		t.Fatal(err)
+	// A confirmed downlink was sent with AFCntDown 7 (the scheduler takes
+	// its counter so): the device's ACK signs it into B1.
+	for i := range 8 {
+		which := store.AFCntDown
+		if i == 7 {
+			which = store.AFCntDownConfirmed
+		}
+		if _, err := h.db.NextFCntDown(ctx, d.d.DevEUI, which); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmds, err := lorawan.AppendMACCommands(nil,
 		lorawan.MACCommand{CID: lorawan.CIDLinkCheck, Payload: &lorawan.LinkCheckReq{}},
