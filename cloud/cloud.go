@@ -252,7 +252,11 @@ func (c *Cloud) buildAPI(cfg Config, log *slog.Logger) error {
 	// The admin API shares the store with the CUPS server and the gateway
 	// endpoint, which read it per request: a rotation, a new target or a
 	// signed update made through it holds at their next request.
-	adm, err := admin.New(destinationSync{c.db, c.router}, admin.Options{Token: token, Logger: log, CA: c.ca})
+	netIDs, err := cfg.filterNetIDs()
+	if err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	adm, err := admin.New(destinationSync{c.db, c.router}, admin.Options{Token: token, Logger: log, CA: c.ca, NetIDFilter: netIDs})
 	if err != nil {
 		return fmt.Errorf("cloud: %w", err)
 	}

@@ -242,9 +242,15 @@ func RotateKEKFile(db *DB, kekPath string) (oldID, newID string, err error) {
 		return "", "", err
 	}
 	if err := db.RotateKEK(newKEK); err != nil {
-		// The store still uses the old KEK: drop the unused new file.
-		os.Remove(newPath)
-		return "", "", err
+		// Drop the new file only when the store is known to record the
+		// old KEK still: a commit that failed late (its last fsync) may
+		// have reached the disk, and the new KEK is then the only one
+		// that opens the store. OpenWithKEKFile settles a kept file.
+		if id, idErr := storedKEKID(db.bolt); errors.Is(err, ErrClosed) || idErr == nil && id == oldID {
+			os.Remove(newPath)
+			return "", "", err
+		}
+		return "", "", fmt.Errorf("%w (the store may be sealed under kek id %s now: %s is kept; close the store and open it again with OpenWithKEKFile, which settles it)", err, newKEK.ID(), newPath)
 	}
 	if err := os.Rename(newPath, kekPath); err != nil {
 		return "", "", fmt.Errorf("store: kek rotated (id %s) but %s not renamed; the next open finishes it: %w", newKEK.ID(), newPath, err)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 	"github.com/loraedge/loraedge/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // fill writes a device, a session pair and a destination with a secret.
@@ -195,5 +197,84 @@ func TestOpenWithKEKFileInsecure(t *testing.T) {
 	}
 	if _, err := store.OpenWithKEKFile(dbPath, kekPath, nil); !errors.Is(err, store.ErrInsecureKEKFile) {
 		t.Errorf("OpenWithKEKFile with a 0644 kek file: %v, want ErrInsecureKEKFile", err)
+	}
+}
+
+// TestRotateKEKFileFailureKeepsOldKEK: a rotation whose rewrap fails (a
+// sealed value that does not open) changes nothing: the store stays under
+// the old KEK file, and no kek.new is left behind.
+func TestRotateKEKFileFailureKeepsOldKEK(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath, kekPath := filepath.Join(dir, store.DefaultDBFile), filepath.Join(dir, store.DefaultKEKFile)
+	db, err := store.OpenWithKEKFile(dbPath, kekPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKEK, err := store.LoadKEK(kekPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, db)
+	db.Close()
+	// A record sealed under another KEK: the rewrap cannot open it.
+	other, _ := store.NewKEK()
+	odb, err := store.Open(filepath.Join(dir, "other.db"), other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := odb.PutDestination(context.Background(), store.Destination{Name: "hook", Kind: store.KindHTTP, HTTPURL: "https://h/", HTTPHeader: "X-K", HTTPSecret: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	odb.Close()
+	copyRecord(t, filepath.Join(dir, "other.db"), dbPath, "destinations", []byte("hook"))
+
+	db, err = store.OpenWithKEKFile(dbPath, kekPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.RotateKEKFile(db, kekPath); !errors.Is(err, store.ErrUnseal) {
+		t.Fatalf("RotateKEKFile over a record that does not open: %v, want ErrUnseal", err)
+	}
+	if db.KEKID() != oldKEK.ID() {
+		t.Errorf("store under kek %s after a failed rotation, want the old %s", db.KEKID(), oldKEK.ID())
+	}
+	db.Close()
+	if _, err := os.Stat(kekPath + ".new"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("kek.new left after a rotation that did not commit: %v", err)
+	}
+	if onDisk, err := store.LoadKEK(kekPath); err != nil || onDisk != oldKEK {
+		t.Errorf("kek file after a failed rotation: %v, %v; want the old KEK", onDisk, err)
+	}
+	db, err = store.Open(dbPath, oldKEK, nil)
+	if err != nil {
+		t.Fatalf("the old KEK does not open the store after a failed rotation: %v", err)
+	}
+	db.Close()
+}
+
+// copyRecord copies one record, as stored, from the bbolt file src to dst.
+func copyRecord(t *testing.T, src, dst, bucket string, key []byte) {
+	t.Helper()
+	var v []byte
+	sdb, err := bolt.Open(src, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sdb.View(func(tx *bolt.Tx) error {
+		v = bytes.Clone(tx.Bucket([]byte(bucket)).Get(key))
+		return nil
+	})
+	sdb.Close()
+	if err != nil || v == nil {
+		t.Fatalf("read %s/%s: %v", bucket, key, err)
+	}
+	ddb, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Close()
+	if err := ddb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucket)).Put(key, v) }); err != nil {
+		t.Fatal(err)
 	}
 }

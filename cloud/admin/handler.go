@@ -35,6 +35,9 @@ type Options struct {
 	// CA is the gateway CA that signs the certificates of a credential
 	// rotation; without it the rotate and cups-home routes fail.
 	CA *pki.CA
+	// NetIDFilter are the NetIDs the cloud's gateways filter data frames
+	// by (WithNetIDFilter): ABP devices they would not hear are refused.
+	NetIDFilter []lorawan.NetID
 }
 
 // Handler serves the admin API (see the package comment) over a Service.
@@ -58,7 +61,7 @@ func New(db Store, opts Options) (*Handler, error) {
 	if len(opts.Token) < minTokenLen {
 		return nil, fmt.Errorf("admin: api token: want at least %d characters", minTokenLen)
 	}
-	var sopts []ServiceOption
+	sopts := []ServiceOption{WithNetIDFilter(opts.NetIDFilter)}
 	if ca := opts.CA; ca != nil {
 		sopts = append(sopts, WithCA(func() (*pki.CA, error) { return ca, nil }))
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/loraedge/loraedge/cloud/admin"
+	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 	"github.com/loraedge/loraedge/store/storetest"
 )
@@ -463,5 +464,35 @@ func TestConcurrentCreatesOneWins(t *testing.T) {
 	}
 	if gs, _ := db.ListGateways(context.Background()); len(gs) != 1 {
 		t.Errorf("%d gateways stored, want 1", len(gs))
+	}
+}
+
+// TestAPIRefusesABPOutsideNetID: the running cloud's admin API applies the
+// cloud's NetID filter (Options.NetIDFilter) as the Service does.
+func TestAPIRefusesABPOutsideNetID(t *testing.T) {
+	db := storetest.Open(t)
+	if err := db.PutDestination(context.Background(), store.Destination{Name: "up", Kind: store.KindMQTT, MQTTTopic: "lorawan/up"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := admin.New(db, admin.Options{Token: apiToken, Logger: slog.New(slog.DiscardHandler), NetIDFilter: []lorawan.NetID{{0, 0, 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := admin.NewClient(admin.Endpoint{URL: srv.URL, Token: apiToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := admin.ParseKey("000102030405060708090a0b0c0d0e0f")
+	addr := lorawan.DevAddr{0x26, 0x01, 0x1b, 0xda}
+	spec := admin.DeviceSpec{DevEUI: lorawan.EUI64{1, 2, 3, 4, 5, 6, 7, 8}, DevAddr: &addr, MACVersion: "1.0.3",
+		Region: "EU868", Destination: "up", NwkSKey: &k, AppSKey: &k}
+	if _, err := c.AddDevice(context.Background(), spec, false); !errors.Is(err, admin.ErrInvalid) || !strings.Contains(err.Error(), "01ffffff") {
+		t.Errorf("AddDevice outside the NetID: %v, want ErrInvalid naming the block", err)
+	}
+	addr = lorawan.DevAddr{0x01, 0x01, 0x1b, 0xda}
+	if _, err := c.AddDevice(context.Background(), spec, false); err != nil {
+		t.Errorf("AddDevice inside the NetID: %v", err)
 	}
 }

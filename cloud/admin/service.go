@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
 	"text/template/parse"
+	"unicode/utf8"
 
+	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
+	cloudroute "github.com/loraedge/loraedge/cloud/route"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 )
@@ -53,9 +58,18 @@ var _ Store = (*store.DB)(nil)
 // safe for concurrent use: creates and deletes are serialised, so "create
 // unless it exists" holds between concurrent API calls.
 type Service struct {
-	db Store
-	ca func() (*pki.CA, error) // nil: no credential rotation
-	mu sync.Mutex
+	db     Store
+	ca     func() (*pki.CA, error) // nil: no credential rotation
+	netIDs []lorawan.NetID         // the gateways' NetID filter; nil: none
+	mu     sync.Mutex
+}
+
+// WithNetIDFilter gives the Service the NetIDs the cloud's gateways filter
+// data frames by (router_config NetID, network.filter_net_id): an ABP
+// device whose DevAddr the gateways would drop is then refused, since the
+// cloud would never hear it. Nil or empty filters nothing.
+func WithNetIDFilter(netIDs []lorawan.NetID) ServiceOption {
+	return func(s *Service) { s.netIDs = slices.Clone(netIDs) }
 }
 
 // NewService returns a Service over db.
@@ -335,14 +349,48 @@ func deviceRecord(spec DeviceSpec) (store.Device, error) {
 	return d, nil
 }
 
+// checkDevAddrNetID refuses an ABP DevAddr whose frames gateways filtering
+// by netIDs drop, naming the blocks they forward and the setting that
+// turns the filter off.
+func checkDevAddrNetID(dev lorawan.EUI64, addr lorawan.DevAddr, netIDs []lorawan.NetID) error {
+	if gateway.ForwardsDevAddr(netIDs, addr) {
+		return nil
+	}
+	var blocks []string
+	for _, n := range netIDs {
+		first, last := gateway.ForwardedDevAddrs(n)
+		blocks = append(blocks, fmt.Sprintf("%s-%s (NetID %s)", first, last, n))
+	}
+	return invalid("device %s: devaddr %s is outside the network: gateways forward only data frames of devaddr %s "+
+		"(router_config NetID filter) and would drop this device's; pick a devaddr there, or set network.filter_net_id = false",
+		dev, addr, strings.Join(blocks, " or "))
+}
+
+// ValidateNetID checks an ABP spec's DevAddr against the NetID filter of
+// the cloud's gateways (see WithNetIDFilter), without a store: a tool that
+// reaches the cloud through its API can refuse the device first. OTAA
+// specs pass (their address comes from the join).
+func (spec DeviceSpec) ValidateNetID(netIDs []lorawan.NetID) error {
+	if spec.DevAddr == nil {
+		return nil
+	}
+	return checkDevAddrNetID(spec.DevEUI, *spec.DevAddr, netIDs)
+}
+
 // AddDevice creates the device, or with replace creates or replaces it. The
 // destination it names must exist. A replaced device keeps its sessions and
 // frame counters, except an ABP device whose address or keys change, which
-// starts a fresh session.
+// starts a fresh session. An ABP device whose DevAddr the gateways' NetID
+// filter drops (WithNetIDFilter) is refused.
 func (s *Service) AddDevice(ctx context.Context, spec DeviceSpec, replace bool) (Device, error) {
 	d, err := deviceRecord(spec)
 	if err != nil {
 		return Device{}, err
+	}
+	if d.ABP {
+		if err := checkDevAddrNetID(d.DevEUI, d.DevAddr, s.netIDs); err != nil {
+			return Device{}, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -524,17 +572,62 @@ func checkName(s string) error {
 	return nil
 }
 
+// sampleTopicFields returns the values a topic template is tried with:
+// those of a message the cloud's router publishes (route.TopicFields), so
+// that a field the router does not have is refused here, not when the cloud
+// starts.
+func sampleTopicFields() cloudroute.TopicFields {
+	return cloudroute.TopicFields{
+		DevEui:           "0011223344556677",
+		WirelessDeviceId: "sample-device",
+		DevAddr:          "01020304",
+		FPort:            1,
+		Destination:      "sample",
+		Event:            cloudroute.EventUplink,
+	}
+}
+
 // checkTopic checks an MQTT topic template: it must parse as a text/template,
-// and its literal text may hold no MQTT wildcard ('+', '#'), since uplinks are
-// published to it.
+// its literal text may hold no MQTT wildcard ('+', '#'), since uplinks are
+// published to it, and it must render a topic from the fields the router
+// gives it (route.TopicFields): a misspelt field, stored, would keep the
+// cloud from starting.
 func checkTopic(topic string) error {
 	if topic == "" {
 		return errors.New("mqtt topic is required")
 	}
-	t, err := template.New("topic").Parse(topic)
+	t, err := template.New("topic").Option("missingkey=error").Parse(topic)
 	if err != nil {
 		return fmt.Errorf("mqtt topic template: %w", err)
 	}
+	if err := checkTopicText(topic, t); err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, sampleTopicFields()); err != nil {
+		return fmt.Errorf("mqtt topic template: %w (the fields are %s)", err, topicFieldNames())
+	}
+	switch out := b.String(); {
+	case out == "":
+		return fmt.Errorf("mqtt topic %q renders an empty topic", topic)
+	case len(out) > 65535 || !utf8.ValidString(out) || strings.ContainsAny(out, "+#\x00"):
+		return fmt.Errorf("mqtt topic %q renders %q, which is not a topic to publish to", topic, out)
+	}
+	return nil
+}
+
+// topicFieldNames lists the fields a topic template may use, for errors.
+func topicFieldNames() string {
+	var names []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[cloudroute.TopicFields]()) {
+		names = append(names, "."+f.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkTopicText refuses MQTT wildcards in the literal text of a parsed
+// topic template, in every branch (taken or not by the sample).
+func checkTopicText(topic string, t *template.Template) error {
 	var walk func(n parse.Node) error
 	walk = func(n parse.Node) error {
 		switch n := n.(type) {

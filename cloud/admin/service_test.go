@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/loraedge/loraedge/cloud/admin"
+	"github.com/loraedge/loraedge/cloud/route"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 	"github.com/loraedge/loraedge/store/storetest"
@@ -384,6 +385,9 @@ func TestDestinationSpecValidation(t *testing.T) {
 		{"broken template", admin.DestinationSpec{Name: "d", MQTTTopic: "up/{{.DevEui"}, "template"},
 		{"wildcard", admin.DestinationSpec{Name: "d", MQTTTopic: "up/+/x"}, "wildcards"},
 		{"wildcard in a branch", admin.DestinationSpec{Name: "d", MQTTTopic: "up/{{if .X}}#{{end}}"}, "wildcards"},
+		{"misspelt field", admin.DestinationSpec{Name: "d", MQTTTopic: "lorawan/{{.DevEUI}}/up"}, "DevEUI"},
+		{"unknown field", admin.DestinationSpec{Name: "d", MQTTTopic: "lorawan/{{.Gateway}}"}, "Gateway"},
+		{"renders empty", admin.DestinationSpec{Name: "d", MQTTTopic: "{{if false}}up{{end}}"}, "empty"},
 		{"qos 3", admin.DestinationSpec{Name: "d", MQTTTopic: "up", QoS: u8(3)}, "qos 3"},
 		{"http on mqtt", admin.DestinationSpec{Name: "d", Kind: "mqtt", MQTTTopic: "up", HTTPSecret: headerSecret}, "http settings"},
 		{"qos on http", admin.DestinationSpec{Name: "d", HTTPURL: "https://x", QoS: u8(1)}, "mqtt settings"},
@@ -404,6 +408,37 @@ func TestDestinationSpecValidation(t *testing.T) {
 				t.Errorf("err = %q, want it to say %q", err, tt.want)
 			}
 			assertNoSecrets(t, "error", err.Error())
+		})
+	}
+}
+
+// TestTopicTemplatesAsTheRouterTakesThem checks that a topic template the
+// admin service accepts is one the cloud's router starts with, and that one
+// the router refuses is refused here first: a stored destination the router
+// refuses would stop the cloud from starting.
+func TestTopicTemplatesAsTheRouterTakesThem(t *testing.T) {
+	ctx := context.Background()
+	for _, topic := range []string{
+		"lorawan/up",
+		"lorawan/{{.DevEui}}/{{.Event}}",
+		"lorawan/{{.WirelessDeviceId}}/{{.FPort}}/{{.DevAddr}}/{{.Destination}}",
+		"lorawan/{{.DevEUI}}/up",
+		"lorawan/{{.deveui}}",
+		"lorawan/{{.DevEui.X}}",
+		"{{if false}}up{{end}}",
+		"up/{{if .DevEui}}+{{end}}",
+		"up/{{.DevEui",
+	} {
+		t.Run(topic, func(t *testing.T) {
+			svc := admin.NewService(storetest.Open(t))
+			_, adminErr := svc.AddDestination(ctx, admin.DestinationSpec{Name: "d", MQTTTopic: topic}, false)
+			_, routerErr := route.New([]store.Destination{{Name: "d", Kind: store.KindMQTT, MQTTTopic: topic, QoS: 1}}, route.Options{})
+			if (adminErr == nil) != (routerErr == nil) {
+				t.Errorf("admin: %v; router: %v; want both to accept or both to refuse", adminErr, routerErr)
+			}
+			if adminErr != nil && !errors.Is(adminErr, admin.ErrInvalid) {
+				t.Errorf("admin: %v, want ErrInvalid", adminErr)
+			}
 		})
 	}
 }
@@ -439,5 +474,64 @@ func TestAddDestination(t *testing.T) {
 	}
 	if _, err := svc.GetDestination(ctx, "nope"); !errors.Is(err, admin.ErrNotFound) {
 		t.Errorf("get of a missing destination: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestABPDevAddrOutsideNetID: with the cloud's NetID filter on, gateways
+// drop the frames of a DevAddr outside the network's block, so an ABP
+// device with one is refused with the block to pick from; OTAA devices get
+// their address at the join and are not concerned.
+func TestABPDevAddrOutsideNetID(t *testing.T) {
+	ctx := context.Background()
+	abp := func(t *testing.T, dev, addr string) admin.DeviceSpec {
+		return admin.DeviceSpec{
+			DevEUI: eui(t, dev), DevAddr: devAddr(t, addr), MACVersion: "1.0.3",
+			Region: "EU868", Destination: "up", NwkSKey: key(t, nwkSKeyHex), AppSKey: key(t, appSKeyHex),
+		}
+	}
+	tests := []struct {
+		name    string
+		netIDs  []lorawan.NetID
+		spec    func(t *testing.T) admin.DeviceSpec
+		wantErr []string // what the error must say; nil: accepted
+	}{
+		{"outside NetID 000000", []lorawan.NetID{{0, 0, 0}}, func(t *testing.T) admin.DeviceSpec { return abp(t, "0102030405060701", "26011bda") },
+			[]string{"26011bda", "000000", "00000000", "01ffffff", "filter_net_id"}},
+		{"inside NetID 000000", []lorawan.NetID{{0, 0, 0}}, func(t *testing.T) admin.DeviceSpec { return abp(t, "0102030405060702", "01011bda") }, nil},
+		{"inside NetID 000013", []lorawan.NetID{{0, 0, 0x13}}, func(t *testing.T) admin.DeviceSpec { return abp(t, "0102030405060703", "26011bda") }, nil},
+		{"outside NetID 000013", []lorawan.NetID{{0, 0, 0x13}}, func(t *testing.T) admin.DeviceSpec { return abp(t, "0102030405060704", "01011bda") },
+			[]string{"26000000", "27ffffff"}},
+		{"no filter", nil, func(t *testing.T) admin.DeviceSpec { return abp(t, "0102030405060705", "26011bda") }, nil},
+		{"otaa", []lorawan.NetID{{0, 0, 0}}, otaa10, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := storetest.Open(t)
+			withMQTT(t, db)
+			spec := tt.spec(t)
+			svc := admin.NewService(db, admin.WithNetIDFilter(tt.netIDs))
+			_, err := svc.AddDevice(ctx, spec, false)
+			verr := spec.ValidateNetID(tt.netIDs)
+			if tt.wantErr == nil {
+				if err != nil || verr != nil {
+					t.Fatalf("AddDevice: %v; ValidateNetID: %v; want both to accept", err, verr)
+				}
+				return
+			}
+			for _, e := range []error{err, verr} {
+				if !errors.Is(e, admin.ErrInvalid) {
+					t.Fatalf("err = %v, want ErrInvalid", e)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(e.Error(), w) {
+						t.Errorf("err = %q, want it to say %q", e, w)
+					}
+				}
+				assertNoSecrets(t, "error", e.Error())
+			}
+			if _, gerr := db.GetDevice(ctx, spec.DevEUI); !errors.Is(gerr, store.ErrNotFound) {
+				t.Errorf("the refused device was stored: %v", gerr)
+			}
+		})
 	}
 }

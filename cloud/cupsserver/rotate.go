@@ -62,7 +62,8 @@ type Rotation struct {
 // the new CUPS certificate to its CUPS list. The old TC certificates are
 // revoked once the gateway has connected to the traffic endpoint with the new
 // one (GatewayConnected), the old CUPS certificates once it has made a CUPS
-// request with the new one. ErrNotFound (store) for an unknown gateway.
+// request with the new one, and a token the gateway authenticated with once
+// it has done both. ErrNotFound (store) for an unknown gateway.
 func Rotate(ctx context.Context, st Updater, ca *pki.CA, eui lorawan.EUI64, opts RotateOptions) (*Rotation, error) {
 	if opts.CUPSURI != "" {
 		if err := CheckCUPSURI(opts.CUPSURI); err != nil {
@@ -160,14 +161,14 @@ func appendNew(list []string, fp string) []string {
 // confirmCUPSCert completes the CUPS half of a rotation when fp is its new
 // certificate: from now on only that certificate authenticates the
 // gateway's CUPS requests. It reports whether it did.
-func confirmCUPSCert(c *store.CUPSGateway, fp string, now time.Time) bool {
+func confirmCUPSCert(g *store.Gateway, c *store.CUPSGateway, fp string, now time.Time) bool {
 	r := c.Rotation
 	if r == nil || fp == "" || !strings.EqualFold(r.CUPSFingerprint, fp) {
 		return false
 	}
 	c.CUPSCertFingerprints = []string{r.CUPSFingerprint}
 	r.CUPSFingerprint = ""
-	finishRotation(c, now)
+	finishRotation(g, c, now)
 	return true
 }
 
@@ -187,14 +188,20 @@ func confirmTCCert(g *store.Gateway, c *store.CUPSGateway, fp string, now time.T
 	}
 	g.CertFingerprints = []string{r.TCFingerprint}
 	r.TCFingerprint = ""
-	finishRotation(c, now)
+	finishRotation(g, c, now)
 	return true
 }
 
-func finishRotation(c *store.CUPSGateway, now time.Time) {
+// finishRotation closes a rotation once both new certificates have been
+// used. The gateway's token, if it had one, is revoked then: it was one of
+// the credentials the rotation replaced, and the gateway, which now holds
+// and has used certificates for both CUPS and traffic (and keeps them as
+// its fallback sets too), no longer needs it.
+func finishRotation(g *store.Gateway, c *store.CUPSGateway, now time.Time) {
 	if r := c.Rotation; r != nil && r.TCFingerprint == "" && r.CUPSFingerprint == "" {
 		c.Rotation = nil
 		c.RotatedAt = now
+		g.SetToken("")
 	}
 }
 
@@ -224,10 +231,12 @@ func (s *Server) GatewayConnected(eui lorawan.EUI64, fingerprint string) {
 		return
 	}
 	now := s.opts.Now().UTC()
-	var rotated bool
+	var rotated, tokenRevoked bool
 	err := s.st.UpdateCUPS(ctx, eui, func(g *store.Gateway, c *store.CUPSGateway) error {
 		c.LastTCConnect, c.LastTCFingerprint = now, fingerprint
+		hadToken := len(g.TokenSHA256) > 0
 		rotated = confirmTCCert(g, c, fingerprint, now)
+		tokenRevoked = hadToken && len(g.TokenSHA256) == 0
 		return nil
 	})
 	if err != nil {
@@ -236,7 +245,7 @@ func (s *Server) GatewayConnected(eui lorawan.EUI64, fingerprint string) {
 	}
 	if rotated {
 		s.log.Info("credential rotation: new TC certificate in use, the others revoked for traffic",
-			"gateway", eui.String(), "fingerprint", fingerprint)
+			"gateway", eui.String(), "fingerprint", fingerprint, "token_revoked", tokenRevoked)
 	}
 }
 

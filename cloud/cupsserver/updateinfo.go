@@ -65,14 +65,16 @@ func (s *Server) serveUpdateInfo(w http.ResponseWriter, r *http.Request) {
 		Station: req.Station, Model: req.Model, Package: req.Package, Keys: req.Keys,
 		Answer: ans.changed,
 	}
-	var rotated bool
+	var rotated, tokenRevoked bool
 	err = s.st.UpdateCUPS(ctx, eui, func(g *store.Gateway, c *store.CUPSGateway) error {
 		// The record may have changed since it was read (a rotation).
 		if ref := authorize(creds, *g, *c); ref != nil {
 			return ref
 		}
 		c.LastRequest = report
-		rotated = confirmCUPSCert(c, creds.fingerprint(), now)
+		hadToken := len(g.TokenSHA256) > 0
+		rotated = confirmCUPSCert(g, c, creds.fingerprint(), now)
+		tokenRevoked = hadToken && len(g.TokenSHA256) == 0
 		return nil
 	})
 	var raced *refusal
@@ -86,7 +88,7 @@ func (s *Server) serveUpdateInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if rotated {
 		s.log.Info("credential rotation: new CUPS certificate in use, the others revoked for CUPS",
-			"gateway", eui.String(), "fingerprint", creds.fingerprint())
+			"gateway", eui.String(), "fingerprint", creds.fingerprint(), "token_revoked", tokenRevoked)
 	}
 	if err := cups.WriteResponse(w, &ans.resp); err != nil {
 		s.log.Error("cups answer not written", "gateway", eui.String(), "remote", r.RemoteAddr, "error", err)

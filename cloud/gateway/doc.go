@@ -14,6 +14,9 @@
 // Sessions: one traffic socket per gateway. A new connection supersedes the
 // old one, which is closed; websocket pings detect a gateway that stopped
 // answering, and a socket silent for longer than the idle timeout is dropped.
+// At every ping the session's credentials are checked again against the
+// registry, so a gateway that is removed, or whose certificate or token is
+// revoked, is cut off within a ping interval.
 //
 // What the package needs from the rest of the cloud are two small
 // interfaces: Registry (the gateways' records) and Handler (where decoded

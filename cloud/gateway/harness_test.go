@@ -328,3 +328,10 @@ func expectClosed(t *testing.T, conn *websocket.Conn) error {
 		}
 	}
 }
+
+// remove unregisters a gateway.
+func (m *memRegistry) remove(eui lorawan.EUI64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.gws, eui)
+}

@@ -86,8 +86,9 @@ type Options struct {
 	ClientCAs *x509.CertPool
 	// MuxsID is the "muxs" name router-info returns. Default "loraedge".
 	MuxsID string
-	// PingInterval is how often the endpoint pings each gateway. Default
-	// 30 s; it must be shorter than IdleTimeout.
+	// PingInterval is how often the endpoint pings each gateway, and
+	// checks its credentials against the Registry again. Default 30 s; it
+	// must be shorter than IdleTimeout.
 	PingInterval time.Duration
 	// IdleTimeout drops a gateway from which nothing, not even a pong,
 	// was heard for this long. Default 90 s; lengthen it for LTE links.

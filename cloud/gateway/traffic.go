@@ -25,6 +25,7 @@ type session struct {
 	remote string
 	conn   *websocket.Conn
 	log    *slog.Logger
+	creds  credentials // what the gateway authenticated with, checked again at every ping
 
 	writeTimeout time.Duration
 
@@ -83,7 +84,7 @@ func (s *Server) serveTraffic(w http.ResponseWriter, r *http.Request) {
 		var info GatewayInfo
 		info, ref = s.authorize(r.Context(), creds, eui)
 		if ref == nil {
-			s.runTraffic(w, r, eui, info)
+			s.runTraffic(w, r, eui, info, creds)
 			return
 		}
 	}
@@ -91,7 +92,7 @@ func (s *Server) serveTraffic(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, http.StatusText(ref.status), ref.status)
 }
 
-func (s *Server) runTraffic(w http.ResponseWriter, r *http.Request, eui lorawan.EUI64, info GatewayInfo) {
+func (s *Server) runTraffic(w http.ResponseWriter, r *http.Request, eui lorawan.EUI64, info GatewayInfo, creds credentials) {
 	// The router_config is built before the upgrade: a gateway whose
 	// record cannot make one is refused rather than left unconfigured.
 	rc, err := BuildRouterConfig(info, s.routerConfigOptions())
@@ -109,6 +110,7 @@ func (s *Server) runTraffic(w http.ResponseWriter, r *http.Request, eui lorawan.
 		eui:    eui,
 		remote: r.RemoteAddr,
 		conn:   conn,
+		creds:  creds,
 		log:    s.log.With("gateway", eui.String(), "remote", r.RemoteAddr),
 		ready:  make(chan struct{}),
 		done:   make(chan struct{}),
@@ -166,7 +168,8 @@ func isTimeout(err error) bool {
 }
 
 // pingLoop pings the gateway every PingInterval until ctx ends; the pongs
-// move the read deadline (see the pong handler).
+// move the read deadline (see the pong handler). After each ping it checks
+// the gateway's credentials again (recheck).
 func (s *Server) pingLoop(ctx context.Context, sess *session) {
 	t := time.NewTicker(s.opts.PingInterval)
 	defer t.Stop()
@@ -180,8 +183,30 @@ func (s *Server) pingLoop(ctx context.Context, sess *session) {
 				sess.conn.Close()
 				return
 			}
+			if !s.recheck(ctx, sess) {
+				return
+			}
 		}
 	}
+}
+
+// recheck authorizes the session's credentials against the gateway's
+// current record, so that a gateway removed from the registry, a
+// certificate no longer allowed (a rotation completed) or a revoked token
+// does not keep a connection made before. A refused session is closed and
+// recheck returns false; a registry that cannot answer leaves it be.
+func (s *Server) recheck(ctx context.Context, sess *session) bool {
+	_, ref := s.authorize(ctx, sess.creds, sess.eui)
+	if ref == nil || ref.reason == reasonRegistry || ctx.Err() != nil {
+		return true
+	}
+	attrs := []any{"stage", "recheck", "reason", ref.reason}
+	if ref.err != nil {
+		attrs = append(attrs, "error", ref.err)
+	}
+	sess.log.Warn("gateway refused", attrs...)
+	sess.close(websocket.ClosePolicyViolation, "credentials no longer valid")
+	return false
 }
 
 // readLoop reads the gateway's messages until the connection ends and

@@ -16,10 +16,11 @@ var ErrNoEUI = errors.New("pki: certificate names no gateway EUI")
 
 // EUIFromCertificate reads the gateway EUI a client certificate names. The
 // subject CN, the DNS SANs and the URI SANs are looked at; each may spell the
-// EUI as 16 hex digits (optionally grouped with '-' or ':') or in id6 form
-// ("b827:ebff:fe61:51a5", "::1"), and a URI SAN may carry it after a scheme
-// and prefixes ("urn:dev:eui64:0011223344556677"). Names that spell no EUI are
-// ignored; names that spell different EUIs make the certificate ambiguous.
+// EUI as 16 hex digits (optionally grouped with '-' or ':', optionally after
+// "eui-") or in id6 form ("b827:ebff:fe61:51a5", "::1"), and a URI SAN may
+// carry it after a scheme and prefixes ("urn:dev:eui64:0011223344556677").
+// Names that spell no EUI are ignored; names that spell different EUIs make
+// the certificate ambiguous.
 func EUIFromCertificate(cert *x509.Certificate) (lorawan.EUI64, error) {
 	if cert == nil {
 		return lorawan.EUI64{}, fmt.Errorf("%w: no certificate", ErrNoEUI)
@@ -60,10 +61,22 @@ func EUIFromCertificate(cert *x509.Certificate) (lorawan.EUI64, error) {
 	return eui, nil
 }
 
+// euiPrefix is the prefix of The Things Stack's gateway IDs
+// ("eui-b827ebfffe6151a5"), a usual name in gateway certificates.
+const euiPrefix = "eui-"
+
 // ParseGatewayName reads a gateway EUI from one certificate name: 16 hex
-// digits, optionally grouped with '-' or ':', or id6 text.
+// digits, optionally grouped with '-' or ':', the same after "eui-" (any
+// case), or id6 text.
 func ParseGatewayName(s string) (lorawan.EUI64, bool) {
 	s = strings.TrimSpace(s)
+	if len(s) > len(euiPrefix) && strings.EqualFold(s[:len(euiPrefix)], euiPrefix) {
+		s = s[len(euiPrefix):]
+		if e, err := lorawan.ParseEUI64(s); err == nil && hexGrouping(s) {
+			return e, true
+		}
+		return lorawan.EUI64{}, false
+	}
 	if s == "" || len(s) > 23 { // "00-11-22-33-44-55-66-77" is the longest spelling
 		return lorawan.EUI64{}, false
 	}

@@ -87,7 +87,10 @@ func runDeviceAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 Registers an end device. Over-the-air activation (OTAA) takes the JoinEUI
 and the root keys: AppKey (LoRaWAN 1.0.x), AppKey and NwkKey (1.1).
-Activation by personalisation (ABP) takes --devaddr and the session keys.
+Activation by personalisation (ABP) takes --devaddr and the session keys;
+with network.filter_net_id on (the default) the DevAddr must lie in the
+block of network.net_id (000000: 00000000-01ffffff), since the gateways drop
+the frames of any other, and a device outside it is refused.
 --mac is 1.0, 1.0.0 to 1.0.4, or 1.1. The destination must exist
 (loraedge destination add). Keys are 32 hex digits and are sealed in the
 store; they are never printed.
@@ -170,6 +173,22 @@ ABP device's address or keys change).
 	}
 	if err := check.Validate(); err != nil {
 		return fail(stderr, name, err)
+	}
+	if a.api == "" && a.apiTokenFile == "" && a.apiCA == "" {
+		// The cloud's own configuration says which DevAddrs its gateways
+		// forward; checked here too for when its admin API takes the
+		// command (the store is locked by the running cloud).
+		cfg, err := loadCloudConfig(a.config, a.data)
+		if err != nil {
+			return fail(stderr, name, usageError{err.Error()})
+		}
+		netIDs, err := gatewayNetIDFilter(cfg)
+		if err != nil {
+			return fail(stderr, name, usageError{err.Error()})
+		}
+		if err := spec.ValidateNetID(netIDs); err != nil {
+			return fail(stderr, name, err)
+		}
 	}
 	api, closeAPI, err := openAdmin(a, true, name, stderr)
 	if err != nil {

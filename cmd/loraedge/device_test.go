@@ -58,17 +58,17 @@ func TestDeviceCommands(t *testing.T) {
 		},
 		{
 			name: "abp 1.0.4",
-			args: []string{"--deveui", "0102030405060703", "--devaddr", "26011234", "--nwkskey", tNwkSKey, "--appskey-file", writeSecret(t, "appskey", tAppSKey),
+			args: []string{"--deveui", "0102030405060703", "--devaddr", "01011234", "--nwkskey", tNwkSKey, "--appskey-file", writeSecret(t, "appskey", tAppSKey),
 				"--mac", "1.0.4", "--destination", "up"},
 			check: func(t *testing.T, d store.Device, s store.Session, sessErr error) {
-				if !d.ABP || d.DevAddr.String() != "26011234" || sessErr != nil || s.Keys.NwkSKey().String() != tNwkSKey || s.Keys.AppSKey.String() != tAppSKey {
-					t.Errorf("device %+v, session %v: want ABP at 26011234 with the session keys given", d, sessErr)
+				if !d.ABP || d.DevAddr.String() != "01011234" || sessErr != nil || s.Keys.NwkSKey().String() != tNwkSKey || s.Keys.AppSKey.String() != tAppSKey {
+					t.Errorf("device %+v, session %v: want ABP at 01011234 with the session keys given", d, sessErr)
 				}
 			},
 		},
 		{
 			name: "abp 1.1",
-			args: []string{"--deveui", "0102030405060704", "--devaddr", "26011235", "--fnwksintkey", tFNwkSIntKey, "--snwksintkey", tSNwkSIntKey,
+			args: []string{"--deveui", "0102030405060704", "--devaddr", "01011235", "--fnwksintkey", tFNwkSIntKey, "--snwksintkey", tSNwkSIntKey,
 				"--nwksenckey", tNwkSEncKey, "--appskey", tAppSKey, "--mac", "1.1", "--destination", "up"},
 			check: func(t *testing.T, _ store.Device, s store.Session, sessErr error) {
 				k := s.Keys
@@ -111,7 +111,7 @@ func TestDeviceCommands(t *testing.T) {
 	mustRun(t, "device", "add", "--deveui", "0102030405060701", "--joineui", "0000000000000000", "--appkey", tAppKey, "--mac", "1.0.3", "--class", "C", "--destination", "hook", "--replace", "--data", data)
 
 	table := mustRun(t, "device", "list", "--data", data)
-	for _, want := range []string{"DEVEUI", "0102030405060701  0000000000000000  OTAA", "0102030405060703  -                 ABP         26011234", "meter 7"} {
+	for _, want := range []string{"DEVEUI", "0102030405060701  0000000000000000  OTAA", "0102030405060703  -                 ABP         01011234", "meter 7"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -204,6 +204,7 @@ func TestDeviceAddRefusals(t *testing.T) {
 		{"bad devaddr", []string{"--deveui", "0102030405060708", "--devaddr", "2601", "--nwkskey", tNwkSKey, "--appskey", tAppSKey, "--mac", "1.0.3", "--region", "EU868", "--destination", "up"}, "", exitUsage, "--devaddr"},
 		{"abp without nwkskey", []string{"--deveui", "0102030405060708", "--devaddr", "26011234", "--appskey", tAppSKey, "--mac", "1.0.3", "--region", "EU868", "--destination", "up"}, "", exitUsage, "nwkskey is required"},
 		{"abp with appkey", []string{"--deveui", "0102030405060708", "--devaddr", "26011234", "--nwkskey", tNwkSKey, "--appskey", tAppSKey, "--appkey", tAppKey, "--mac", "1.0.3", "--region", "EU868", "--destination", "up"}, "", exitUsage, "appkey does not belong"},
+		{"abp devaddr outside the NetID", []string{"--deveui", "0102030405060708", "--devaddr", "26011bda", "--nwkskey", tNwkSKey, "--appskey", tAppSKey, "--mac", "1.0.3", "--region", "EU868", "--destination", "up"}, "", exitUsage, "00000000-01ffffff (NetID 000000)"},
 		{"destination that does not exist", []string{"--deveui", "0102030405060708", "--joineui", "0000000000000000", "--appkey", tAppKey, "--mac", "1.0.3", "--region", "EU868", "--destination", "nope"}, "", exitUsage, `destination "nope" does not exist`},
 		{"misspelt key flag", append([]string{"--app-key", tAppKey}, base...), "", exitUsage, "flag provided but not defined: -app-key"},
 	}
@@ -233,4 +234,50 @@ func TestDeviceAddRefusals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "none")); err == nil {
 		t.Error("a key file was created")
 	}
+}
+
+// TestDeviceAddNetIDFilter: an ABP DevAddr the gateways' NetID filter drops
+// is refused whether the command opens the store or goes through the
+// running cloud's admin API, and accepted once the configuration turns the
+// filter off.
+func TestDeviceAddNetIDFilter(t *testing.T) {
+	noEnvKEK(t)
+	abp := func(dev, addr string, extra ...string) []string {
+		return append([]string{"device", "add", "--deveui", dev, "--devaddr", addr, "--nwkskey", tNwkSKey, "--appskey", tAppSKey,
+			"--mac", "1.0.3", "--region", "EU868", "--destination", "up"}, extra...)
+	}
+	t.Run("store", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		withDestinations(t, data)
+		if code, _, stderr := runCLI(t, abp("0102030405060701", "26011bda", "--data", data)...); code != exitUsage || !strings.Contains(stderr, "filter_net_id") {
+			t.Errorf("outside NetID 000000: exit %d, %q; want 2 with the hint", code, stderr)
+		}
+		mustRun(t, abp("0102030405060702", "01011bda", "--data", data)...)
+		conf := filepath.Join(t.TempDir(), "cloud.toml")
+		if err := os.WriteFile(conf, []byte("data_dir = \""+data+"\"\n[network]\nnet_id = \"000013\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, abp("0102030405060703", "26011bda", "--config", conf)...)
+		if code, _, stderr := runCLI(t, abp("0102030405060704", "01011bda", "--config", conf)...); code != exitUsage || !strings.Contains(stderr, "26000000-27ffffff") {
+			t.Errorf("outside NetID 000013: exit %d, %q; want 2 naming 26000000-27ffffff", code, stderr)
+		}
+		off := filepath.Join(t.TempDir(), "off.toml")
+		if err := os.WriteFile(off, []byte("data_dir = \""+data+"\"\n[network]\nfilter_net_id = false\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, abp("0102030405060705", "26011bdb", "--config", off)...)
+	})
+	t.Run("locked store", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		db, _ := runningCloud(t, data)
+		if err := db.PutDestination(context.Background(), store.Destination{Name: "up", Kind: store.KindMQTT, MQTTTopic: "up"}); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCLI(t, abp("0102030405060701", "26011bda", "--data", data)...); code != exitUsage || !strings.Contains(stderr, "filter_net_id") {
+			t.Errorf("through the API, outside NetID 000000: exit %d, %q; want 2 with the hint", code, stderr)
+		}
+		if _, err := db.GetDevice(context.Background(), mustEUI(t, "0102030405060701")); err == nil {
+			t.Error("the refused device was stored")
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/loraedge/loraedge/cloud"
 	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
@@ -163,7 +164,26 @@ func openAdmin(a adminFlags, create bool, name string, stderr io.Writer) (adminA
 	if statErr != nil {
 		fmt.Fprintf(stderr, "loraedge %s: created the store %s\n", name, dbPath)
 	}
-	return admin.NewService(db), db.Close, nil
+	netIDs, err := gatewayNetIDFilter(cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, usageError{err.Error()}
+	}
+	return admin.NewService(db, admin.WithNetIDFilter(netIDs)), db.Close, nil
+}
+
+// gatewayNetIDFilter returns the NetIDs the cloud of cfg has its gateways
+// filter data frames by: its own NetID when network.filter_net_id is on,
+// none otherwise (as the cloud builds router_config).
+func gatewayNetIDFilter(cfg cloud.Config) ([]lorawan.NetID, error) {
+	if !cfg.Network.FilterNetID {
+		return nil, nil
+	}
+	n, err := cfg.NetID()
+	if err != nil {
+		return nil, err
+	}
+	return []lorawan.NetID{n}, nil
 }
 
 // openCloudStore opens the store as the cloud does: sealed under

@@ -75,7 +75,8 @@ gateway (signed by the gateway CA) and makes them the credentials the CUPS
 server gives it at its next request. The gateway's current certificates stay
 valid: the old TC certificates are revoked once the gateway has connected to
 the LNS with the new one, the old CUPS certificates once it has made a CUPS
-request with the new one. loraedge cups status shows the progress. Run it
+request with the new one, and a token it authenticated with once it has done
+both. loraedge cups status shows the progress. Run it
 while the cloud runs: no private key is printed or leaves the cloud.
 
 `+cupsFlagsHelp)
