@@ -40,7 +40,8 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## deb: loraedge-agent .deb packages (amd64, arm64, armhf) in out/deb; see README.md, "Installing".
+## deb: the .debs in out/deb: loraedge (the program; amd64, arm64, armhf), loraedge-agent
+## and loraedge-cloud (the services; all); see README.md, "Installing".
 deb:
 	GO=$(GO) ./scripts/package.sh deb
 
@@ -49,7 +50,7 @@ image:
 	GO=$(GO) ./scripts/package.sh image
 
 ## test-packaging: builds and checks the .debs and the image; as root it also installs,
-## upgrades and purges loraedge-agent on this machine and runs the image under podman.
+## upgrades and purges the loraedge packages on this machine and runs the image under podman.
 test-packaging:
 	GO=$(GO) ./scripts/test-packaging.sh
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Release artifacts, built without Docker (README.md, "Installing"):
 #
-#   scripts/package.sh deb [ARCH...]  loraedge-agent .deb for amd64, arm64, armhf
-#                                     (default: all three) → out/deb/
+#   scripts/package.sh deb [ARCH...]  loraedge_V_ARCH.deb (the program) for amd64,
+#                                     arm64, armhf (default: all three), and
+#                                     loraedge-agent_V_all.deb and
+#                                     loraedge-cloud_V_all.deb (the services)
+#                                     → out/deb/
 #   scripts/package.sh image          the cloud's OCI image, an index over
 #                                     linux/amd64 and linux/arm64 → out/image/
 #   scripts/package.sh version        print the package version
@@ -202,6 +205,16 @@ copyright() {
 			Apache-2.0)
 				echo " On Debian systems, the full text of the Apache License, Version 2.0"
 				echo " is in /usr/share/common-licenses/Apache-2.0."
+				for f in $files; do
+					case "$f" in
+					NOTICE*)
+						echo " ."
+						echo " The module's $f file:"
+						echo " ."
+						sed -e 's/[[:space:]]*$//' -e 's/^$/./' -e 's/^/ /' "$dir/$f"
+						;;
+					esac
+				done
 				;;
 			*)
 				# DEP-5: text lines indented by one space, blank lines as " .".
@@ -214,8 +227,8 @@ copyright() {
 	grep -q '^Files: go/\*' "$out" || die "copyright generation failed"
 }
 
-# conffile OUT: the agent's example configuration with the package's paths.
-conffile() {
+# agentconf OUT: the agent's example configuration with the package's paths.
+agentconf() {
 	local out=$1
 	{
 		echo "# /etc/loraedge/agent.toml: the loraedge-agent service's configuration."
@@ -223,37 +236,77 @@ conffile() {
 		echo "#   systemctl restart loraedge-agent"
 		echo "# The service runs as the loraedge user: make files it reads (tc.key, …)"
 		echo "# readable by it, e.g. root:loraedge 0640 in /etc/loraedge."
+		echo "# CUPS software updates: the service runs unprivileged (NoNewPrivileges,"
+		echo "# a read-only system), so an update_command cannot install packages:"
+		echo "# leave [params] update_command unset and upgrade with apt."
 		echo "#"
 		sed -e 's|^data_dir = "data"$|data_dir = "/var/lib/loraedge-agent"|' agent/agent.example.toml
 	} >"$out"
 	grep -q '^data_dir = "/var/lib/loraedge-agent"$' "$out" ||
-		die "agent/agent.example.toml no longer has the line data_dir = \"data\": update conffile() in $0"
+		die "agent/agent.example.toml no longer has the line data_dir = \"data\": update agentconf() in $0"
 }
 
-# deb ARCH...: builds loraedge-agent_VERSION_ARCH.deb for each ARCH.
+# cloudconf OUT: the cloud's example configuration with the package's paths.
+cloudconf() {
+	local out=$1
+	{
+		echo "# /etc/loraedge/cloud.toml: the loraedge-cloud service's configuration."
+		echo "# As shipped the cloud listens on the loopback interface only. For"
+		echo "# gateways on other hosts set [gateways] listen (e.g. \":6039\") and"
+		echo "# public_host (the name gateways reach this host by), then"
+		echo "#   systemctl restart loraedge-cloud"
+		echo "# The service runs as the loraedge-cloud user: make files it reads"
+		echo "# (password_file, …) readable by it, e.g. root:loraedge-cloud 0640."
+		echo "#"
+		sed -e 's|^data_dir = "data"$|data_dir = "/var/lib/loraedge-cloud"|' cloud/cloud.example.toml
+	} >"$out"
+	grep -q '^data_dir = "/var/lib/loraedge-cloud"$' "$out" ||
+		die "cloud/cloud.example.toml no longer has the line data_dir = \"data\": update cloudconf() in $0"
+}
+
+# nfpm PKG CONFIG OUT.deb [VAR=VALUE...]: runs nfpm on CONFIG with the
+# variables it expands.
+nfpm() {
+	local pkg=$1 config=$2 out=$3
+	shift 3
+	rm -f "$out"
+	env SOURCE_DATE_EPOCH="$(epoch)" DEB_VERSION="$(version)" "$@" \
+		"$GO" run "$NFPM_MODULE" package --config "$config" --packager deb --target "$out" >&2 ||
+		die "nfpm failed for $pkg"
+	echo "$out"
+}
+
+# deb ARCH...: builds loraedge_VERSION_ARCH.deb for each ARCH, then
+# loraedge-agent_VERSION_all.deb and loraedge-cloud_VERSION_all.deb.
 deb() {
-	local v e arch bin stage
+	local v arch bin stage pkg
 	v=$(version)
-	e=$(epoch)
 	[ $# -gt 0 ] || set -- "${DEB_ARCHS[@]}"
 	stage=$OUT/deb/stage
 	rm -rf "$stage"
-	mkdir -p "$stage"
+	mkdir -p "$OUT/deb"
 	# What does not depend on the architecture.
-	manpage "$(hostbinary)" "$stage/loraedge.1"
-	gzip -9n <"$stage/loraedge.1" >"$stage/loraedge.1.gz"
-	changelog loraedge-agent "$stage/changelog"
-	gzip -9n <"$stage/changelog" >"$stage/changelog.gz"
-	conffile "$stage/agent.toml"
+	mkdir -p "$stage/common"
+	manpage "$(hostbinary)" "$stage/common/loraedge.1"
+	gzip -9n <"$stage/common/loraedge.1" >"$stage/common/loraedge.1.gz"
 	for arch in "$@"; do
 		bin=$(binary "$arch")
-		cp "$bin" "$stage/loraedge"
-		copyright "$bin" "$stage/copyright"
-		rm -f "$OUT/deb/loraedge-agent_${v}_$arch.deb"
-		SOURCE_DATE_EPOCH=$e DEB_ARCH=$arch DEB_VERSION=$v STAGE=$stage \
-			"$GO" run "$NFPM_MODULE" package --config packaging/nfpm.yaml --packager deb \
-			--target "$OUT/deb/loraedge-agent_${v}_$arch.deb" >&2
-		echo "$OUT/deb/loraedge-agent_${v}_$arch.deb"
+		mkdir -p "$stage/loraedge-$arch"
+		cp "$bin" "$stage/loraedge-$arch/loraedge"
+		cp "$stage/common/loraedge.1.gz" "$stage/loraedge-$arch/"
+		copyright "$bin" "$stage/loraedge-$arch/copyright"
+		changelog loraedge "$stage/loraedge-$arch/changelog"
+		gzip -9n <"$stage/loraedge-$arch/changelog" >"$stage/loraedge-$arch/changelog.gz"
+		nfpm loraedge packaging/loraedge/nfpm.yaml "$OUT/deb/loraedge_${v}_$arch.deb" \
+			DEB_ARCH="$arch" STAGE="$stage/loraedge-$arch"
+	done
+	for pkg in agent cloud; do
+		mkdir -p "$stage/$pkg"
+		cp packaging/copyright "$stage/$pkg/copyright"
+		changelog "loraedge-$pkg" "$stage/$pkg/changelog"
+		gzip -9n <"$stage/$pkg/changelog" >"$stage/$pkg/changelog.gz"
+		"${pkg}conf" "$stage/$pkg/$pkg.toml"
+		nfpm "loraedge-$pkg" "packaging/$pkg/nfpm.yaml" "$OUT/deb/loraedge-${pkg}_${v}_all.deb" STAGE="$stage/$pkg"
 	done
 }
 
