@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,6 +52,7 @@ type Config struct {
 	Radio     Radio       `toml:"radio"`
 	Spool     Spool       `toml:"spool"`
 	Reconnect Reconnect   `toml:"reconnect"`
+	Metrics   Metrics     `toml:"metrics"`
 
 	// Params are Station's builtin parameters (station_conf keys such as
 	// "TC_TIMEOUT", "RX_POLL_INTV", and the settings loraedge keeps but does
@@ -337,6 +339,26 @@ type Spool struct {
 	MaxAge Duration `toml:"max_age"`
 }
 
+// Metrics is the agent's Prometheus endpoint.
+type Metrics struct {
+	// Listen is the host:port serving GET /metrics (LNS state, frames
+	// heard and dropped, uplinks sent and spooled, downlinks, spool
+	// length); empty turns it off. Keep it on loopback or a management
+	// network: it has no authentication.
+	Listen string `toml:"listen"`
+}
+
+// validate checks the listen address's form.
+func (m Metrics) validate() error {
+	if m.Listen == "" {
+		return nil
+	}
+	if _, port, err := net.SplitHostPort(m.Listen); err != nil || port == "" {
+		return fmt.Errorf("metrics.listen %q: want host:port (e.g. 127.0.0.1:9108) or empty", m.Listen)
+	}
+	return nil
+}
+
 // Reconnect times the agent's reconnections as Station's src/tc.c does:
 // after the traffic socket closes, up to MuxsRetries attempts on the same
 // traffic URI at MuxsBackoff, doubling (1, 2, 4, 8, 16 s), as long as each
@@ -486,6 +508,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Radio.validate()...)
+	if err := c.Metrics.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Spool.MaxCount <= 0 || c.Spool.MaxAge <= 0 {
 		errs = append(errs, errors.New("spool: max_count and max_age must be positive"))
 	}

@@ -568,6 +568,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"jitter", base + "[reconnect]\njitter = 1.5\n", "jitter"},
 		{"infos max below step", base + "[reconnect]\ninfos_max = \"1s\"\n", "infos_max"},
 		{"muxs retries", base + "[reconnect]\nmuxs_retries = 0\n", "muxs_retries"},
+		{"metrics without port", base + "[metrics]\nlisten = \"127.0.0.1\"\n", "metrics.listen"},
+		{"metrics empty port", base + "[metrics]\nlisten = \"127.0.0.1:\"\n", "metrics.listen"},
 		{"missing trust file", base + "trust = \"/nonexistent/tc.trust\"\n", "nonexistent"},
 		{"missing cert file", base + "cert = \"/nonexistent/tc.crt\"\nkey = \"/nonexistent/tc.key\"\n", "tc.crt: open /nonexistent/tc.crt"},
 		{"sim region", base + "[radio.sim]\nregion = \"XX999\"\n", "radio.sim.region"},

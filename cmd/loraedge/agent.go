@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/agent/config"
+	"github.com/loraedge/loraedge/agent/metrics"
 	"github.com/loraedge/loraedge/hal"
 	"github.com/loraedge/loraedge/hal/sim"
 	"github.com/loraedge/loraedge/lorawan"
@@ -141,6 +144,13 @@ func serveAgent(ctx context.Context, cfg *config.Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
+	if cfg.Metrics.Listen != "" {
+		stop, err := serveAgentMetrics(cfg.Metrics.Listen, metrics.Sources{Agent: a.Stats, Spool: db.SpoolStats}, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	log.Info("agent starting", "router", station.FormatID6(lorawan.EUI64(cfg.RouterEUI)),
 		"backend", cfg.Radio.Backend, "data", cfg.DataDir, "spooled", db.SpoolStats().Len)
 	if cupsClient != nil {
@@ -151,6 +161,33 @@ func serveAgent(ctx context.Context, cfg *config.Config, log *slog.Logger) error
 	st := db.SpoolStats()
 	log.Info("agent stopped", "spooled", st.Len, "spool_dropped", st.Dropped, "spool_dropped_by_age", st.DroppedByAge)
 	return err
+}
+
+// serveAgentMetrics serves GET /metrics on addr until the returned stop is
+// called; a listen error is returned at once, so a bad address stops the
+// start.
+func serveAgentMetrics(addr string, src metrics.Sources, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(src))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("metrics endpoint stopped", "error", err)
+		}
+	}()
+	log.Info("metrics endpoint listening", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
 }
 
 // agentOptions maps the configuration onto the agent's options.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +69,8 @@ router_eui = "b827ebfffe6151a5"
 log_level = "debug"
 [tc]
 uri = "` + lns.wsURI() + `"
+[metrics]
+listen = "127.0.0.1:0"
 [radio.sim]
 path_loss = 100.0
 [[radio.sim.devices]]
@@ -143,6 +148,7 @@ payload = "61627020312e31"
 	for addr := range devs {
 		logs.waitFor(t, "activated by personalisation", "devaddr="+addr.String())
 	}
+	checkAgentMetrics(t, logs, len(devs))
 	cancel()
 	select {
 	case c := <-code:
@@ -224,5 +230,51 @@ func checkABPUplink(t *testing.T, region *lorawan.Region, d abpTestDevice, all m
 	// one has nothing to say.
 	if got, want := len(p.FHDR.FOpts) > 0, d.mac == lorawan.MACVersion1_1; got != want {
 		t.Errorf("FOpts %x: want some only for LoRaWAN 1.1", p.FHDR.FOpts)
+	}
+}
+
+// checkAgentMetrics scrapes the agent's /metrics (the address its log
+// gives) and checks that it counts the connection and at least n frames
+// heard and sent live.
+func checkAgentMetrics(t *testing.T, logs *logWatcher, n int) {
+	t.Helper()
+	line := logs.waitFor(t, "metrics endpoint listening")
+	_, addr, ok := strings.Cut(line, "addr=")
+	if !ok {
+		t.Fatalf("no addr in %q", line)
+	}
+	addr, _, _ = strings.Cut(addr, " ")
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %v %v", resp.Status, err)
+	}
+	value := func(series string) float64 {
+		for _, l := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(l, series+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", l, err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("no %s in /metrics:\n%s", series, body)
+		return 0
+	}
+	if v := value(`loraedge_agent_lns_state{state="connected"}`); v != 1 {
+		t.Errorf("lns_state connected = %v, want 1", v)
+	}
+	for _, series := range []string{"loraedge_agent_frames_received_total", `loraedge_agent_uplinks_sent_total{path="live"}`} {
+		if v := value(series); v < float64(n) {
+			t.Errorf("%s = %v, want at least %d", series, v, n)
+		}
+	}
+	if v := value("loraedge_agent_spool_length"); v != 0 {
+		t.Errorf("spool_length = %v, want 0 while connected", v)
 	}
 }
