@@ -22,6 +22,15 @@ func (s *Scheduler) Enqueue(ctx context.Context, devEUI lorawan.EUI64, d route.D
 	if err != nil {
 		return 0, fmt.Errorf("downlink: enqueue: %w", err)
 	}
+	region, err := s.region(dev.Region)
+	if err != nil {
+		return 0, fmt.Errorf("downlink: enqueue: %w", err)
+	}
+	if limit := maxAppPayload(region); len(d.PayloadData) > limit {
+		// It could never be sent, and it would hold up the queue behind it.
+		return 0, fmt.Errorf("downlink: enqueue: %w: %d bytes of payload, and %s carries at most %d in one downlink (its fastest data rate)",
+			store.ErrInvalid, len(d.PayloadData), region.Name(), limit)
+	}
 	id, err := s.db.Enqueue(ctx, devEUI, store.Downlink{
 		FPort:     d.FPort,
 		Payload:   append([]byte(nil), d.PayloadData...),
@@ -130,4 +139,21 @@ func (s *Scheduler) sendClassC(ctx context.Context, devEUI lorawan.EUI64) error 
 	}
 	sent = true
 	return nil
+}
+
+// maxAppPayload is the largest FRMPayload a downlink can carry in region at
+// any of its downlink data rates (under its downlink dwell time), with
+// empty FOpts: a larger one can never be sent.
+func maxAppPayload(region *lorawan.Region) int {
+	limit := 0
+	drs := region.DataRates()
+	for dr := range drs {
+		if !drs[dr].Downlink {
+			continue
+		}
+		if mp, err := region.MaxPayloadSize(dr, region.DownlinkDwellTime()); err == nil {
+			limit = max(limit, mp.M-fhdrLen-1)
+		}
+	}
+	return limit
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,7 +174,9 @@ func TestEnqueueRefusals(t *testing.T) {
 	}{
 		{"unknown device", eui(0x92), route.Downlink{FPort: 1}, store.ErrNotFound},
 		{"fport 0", td.dev.DevEUI, route.Downlink{FPort: 0}, store.ErrInvalid},
-		{"fits", td.dev.DevEUI, route.Downlink{FPort: 1}, nil},
+		// EU868's largest downlink FRMPayload is 242 bytes (DR4-DR7, M 250).
+		{"larger than any eu868 data rate carries", td.dev.DevEUI, route.Downlink{FPort: 1, PayloadData: make([]byte, 243)}, store.ErrInvalid},
+		{"fits", td.dev.DevEUI, route.Downlink{FPort: 1, PayloadData: make([]byte, 242)}, nil},
 		{"queue full", td.dev.DevEUI, route.Downlink{FPort: 1}, store.ErrQueueFull},
 	}
 	for _, tc := range cases {
@@ -180,6 +184,36 @@ func TestEnqueueRefusals(t *testing.T) {
 			_, err := h.sched.Enqueue(ctx, tc.dev, tc.d)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Errorf("Enqueue: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestEnqueueSizeLimitPerRegion: the largest payload a region's downlinks
+// can carry (RP002-1.0.4's N at its fastest downlink data rate, dwell time
+// included) is accepted; one byte more is refused with the limit named.
+func TestEnqueueSizeLimitPerRegion(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, downlink.Options{})
+	ctx := context.Background()
+	for i, tc := range []struct {
+		region string
+		max    int
+	}{
+		{"EU868", 242},   // DR4-DR7: M 250
+		{"US915", 242},   // DR10-DR13: M 250
+		{"AS923-1", 242}, // DR5-DR7 with downlink dwell time: M 250
+		{"KR920", 242},   // DR4-DR5: M 250
+		{"AU915", 242},   // DR8-DR13 with downlink dwell time
+	} {
+		t.Run(tc.region, func(t *testing.T) {
+			td := h.addDevice(t, devSpec{eui: eui(0xa0 + byte(i)), region: tc.region})
+			_, err := h.sched.Enqueue(ctx, td.dev.DevEUI, route.Downlink{FPort: 1, PayloadData: make([]byte, tc.max+1)})
+			if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("at most %d", tc.max)) {
+				t.Errorf("Enqueue of %d bytes: %v, want ErrInvalid naming %d", tc.max+1, err, tc.max)
+			}
+			if _, err := h.sched.Enqueue(ctx, td.dev.DevEUI, route.Downlink{FPort: 1, PayloadData: make([]byte, tc.max)}); err != nil {
+				t.Errorf("Enqueue of %d bytes: %v", tc.max, err)
 			}
 		})
 	}
