@@ -113,7 +113,9 @@ type Options struct {
 	// which router_config's radio configuration is merged.
 	Board station.SX130xConf
 	// AntennaGain (dBi, station.conf's antenna_gain) is taken off the
-	// EIRP to get the radio's TX power.
+	// EIRP to get the radio's TX power; an antenna_gain or txpow_adjust in
+	// Board or in the router_config's radio configuration overrides it, as
+	// in Station (the router_config's last).
 	AntennaGain float64
 	// Version is reported in the version message; Protocol is always 2.
 	// Empty Station and Model default to DefaultStation and DefaultModel.

@@ -185,7 +185,8 @@ func (a *Agent) handleDnmsg(ctx context.Context, c *conn, m *station.Dnmsg, rx i
 // handleDnsched executes the entries of a dnsched (handle_dnsched): each
 // at an absolute xtime, or at a GPS time (ontime in seconds or gpstime),
 // with no alternative and no dntxed. A bad data rate or frequency stops
-// the processing of the entries that follow, as Station's parser does.
+// the processing of the entries that follow, as Station's parser does; an
+// entry without a mandatory field is skipped, the next ones still run.
 func (a *Agent) handleDnsched(ctx context.Context, c *conn, m *station.Dnsched, rx int64) {
 	a.updateMuxTime(m.MuxTime, rx)
 	p, err := a.downlinkPlan(c)
@@ -194,24 +195,31 @@ func (a *Agent) handleDnsched(ctx context.Context, c *conn, m *station.Dnsched, 
 		return
 	}
 	for i, e := range m.Schedule {
-		if e.Freq == 0 || len(e.PDU) == 0 || (e.XTime == 0 && e.GPSTime == 0 && e.OnTime == 0) {
-			a.refuse("dnsched", e.Diid, fmt.Errorf("mandatory fields missing in schedule[%d]", i))
+		// Station checks DR and Freq as it parses them, and the presence
+		// of the mandatory fields at the entry's end.
+		if e.DR != nil {
+			if err := p.checkDR(*e.DR); err != nil {
+				a.refuse("dnsched", e.Diid, err)
+				return
+			}
+		}
+		if e.Freq != nil {
+			if err := p.checkFreq(*e.Freq); err != nil {
+				a.refuse("dnsched", e.Diid, err)
+				return
+			}
+		}
+		if err := e.Validate(); err != nil {
+			a.count(func(s *Stats) { s.Refused++ })
+			a.log.Warn("dnsched entry ignored: some mandatory fields are missing", "entry", i, "diid", e.Diid, "error", err)
 			continue
-		}
-		if err := p.checkDR(e.DR); err != nil {
-			a.refuse("dnsched", e.Diid, err)
-			return
-		}
-		if err := p.checkFreq(e.Freq); err != nil {
-			a.refuse("dnsched", e.Diid, err)
-			return
 		}
 		if unit := e.Rctx & 0x7F; unit != 0 {
 			a.refuse("dnsched", e.Diid, fmt.Errorf("no radio unit %d", unit))
 			continue
 		}
 		req := dnReq{kind: "dnsched", diid: e.Diid, class: station.ClassA, pdu: e.PDU,
-			preamble: e.Preamble, addCRC: e.AddCRC != 0, freq: e.Freq, dr: e.DR}
+			preamble: e.Preamble, addCRC: e.AddCRC != 0, freq: *e.Freq, dr: *e.DR}
 		switch {
 		case e.GPSTime != 0 || e.OnTime != 0:
 			g := e.GPSTime
@@ -250,8 +258,10 @@ func (a *Agent) handleDnframe(ctx context.Context, c *conn, m *station.Dnframe, 
 		a.refuse("dnframe", m.Diid, err)
 		return
 	}
+	// Decode has refused a dnframe without its mandatory fields; these are
+	// present but unusable.
 	if m.XTime == 0 || len(m.PDU) == 0 {
-		a.refuse("dnframe", m.Diid, errors.New("mandatory fields missing"))
+		a.refuse("dnframe", m.Diid, errors.New("xtime 0 or empty pdu"))
 		return
 	}
 	unit := m.XTime.Unit()
@@ -346,7 +356,7 @@ func (a *Agent) tryTx(ctx context.Context, p *plan, req dnReq, cand candidate, e
 		return fmt.Errorf("%d Hz: no duty cycle left", cand.freq)
 	}
 	d := p.drs[cand.dr]
-	power := p.eirp(cand.freq) - a.opts.AntennaGain
+	power := p.txPower(cand.freq, a.opts.AntennaGain)
 	pkt := hal.TxPacket{
 		Mode:    hal.TxTimestamped,
 		CountUS: uint32(cand.xtime.Micros()),

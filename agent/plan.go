@@ -66,11 +66,16 @@ type plan struct {
 	txpow2   float64 // dBm EIRP inside [txpow2Lo, txpow2Hi]
 	txpow2Lo uint32
 	txpow2Hi uint32
-	filter   *station.UplinkFilter
-	upperEUI bool
-	noDC     bool
-	dc       dcKind
-	chanRate int64
+	// adjust (dB) is the antenna gain the router_config or Options.Board
+	// sets (Station's txpowAdjust); adjustSet false leaves it to
+	// Options.AntennaGain.
+	adjust    float64
+	adjustSet bool
+	filter    *station.UplinkFilter
+	upperEUI  bool
+	noDC      bool
+	dc        dcKind
+	chanRate  int64
 
 	mu     sync.Mutex
 	dcBand [dcBands]int64   // µs (xtime) until which each EU868 band is blocked
@@ -103,7 +108,8 @@ func (p *plan) regionLimits(name string) {
 	}
 }
 
-// newPlan reads the non-radio parts of a router_config.
+// newPlan reads the non-radio parts of a router_config, as Station's
+// first one (see inherit for the next ones).
 func newPlan(rc *station.RouterConfig) *plan {
 	p := &plan{
 		freqMin:  rc.FreqRange[0],
@@ -145,6 +151,22 @@ func newPlan(rc *station.RouterConfig) *plan {
 		p.noDC = *rc.NoDC
 	}
 	return p
+}
+
+// inherit carries over what Station keeps from the plan before rc when rc
+// leaves it out: the NetID and JoinEui filters (and the "JoinEUI"
+// spelling, which stays once used; station.NextUplinkFilter) and the
+// "nodc" switch, all globals that handle_router_config writes only when the
+// key is present.
+func (p *plan) inherit(prev *plan, rc *station.RouterConfig) {
+	if prev == nil {
+		return
+	}
+	p.filter = station.NextUplinkFilter(prev.filter, rc)
+	p.upperEUI = p.upperEUI || prev.upperEUI
+	if rc.NoDC == nil {
+		p.noDC = prev.noDC
+	}
 }
 
 // upDR maps a received frame's modulation to the first data rate that
@@ -189,6 +211,19 @@ func (p *plan) eirp(freq uint32) float64 {
 		return p.txpow2
 	}
 	return p.txpow
+}
+
+// txPower is the radio's power (dBm) for a frame on freq: the EIRP less
+// the antenna gain (ral_lgw.c: (txpow - txpowAdjust)/TXPOW_SCALE), the
+// router_config's or Options.Board's when one of them sets it, else
+// confGain (Options.AntennaGain, station.conf's). Station keeps the gain
+// in tenths of a dB, truncated toward zero.
+func (p *plan) txPower(freq uint32, confGain float64) float64 {
+	adj := confGain
+	if p.adjustSet {
+		adj = p.adjust
+	}
+	return p.eirp(freq) - math.Trunc(adj*10)/10
 }
 
 // dcAllows reports whether the duty cycle lets a frame start at µs t on
@@ -241,6 +276,7 @@ func radioConfig(rc *station.RouterConfig, board station.SX130xConf, p *plan) (h
 		return hal.Config{}, fmt.Errorf("%w: no sx1301_conf/sx1302_conf array", errNoRadioConf)
 	}
 	m := mergeSX130x(board, rc.SX130xConf[0])
+	p.adjust, p.adjustSet = txPowAdjust(board, rc.SX130xConf[0])
 	cfg := halConfig(m)
 	if len(rc.UpChannels) > 0 {
 		allocChannels(&cfg, upChannelDefs(rc.UpChannels, p))
@@ -251,10 +287,23 @@ func radioConfig(rc *station.RouterConfig, board station.SX130xConf, p *plan) (h
 	return cfg, nil
 }
 
+// txPowAdjust is Station's txpowAdjust, one board-wide antenna gain that
+// any radio_N object may set with "antenna_gain" or "txpow_adjust"
+// (parse_rfconf): the router_config's, parsed after station.conf, wins over
+// the board's. ok is false when neither sets it.
+func txPowAdjust(board, rc station.SX130xConf) (dB float64, ok bool) {
+	if v, ok := rc.TxPowAdjust(); ok {
+		return v, true
+	}
+	return board.TxPowAdjust()
+}
+
 // mergeSX130x lays the router_config's conf over station.conf's as Station
 // parses one after the other into the same structure: board settings and
-// radio attributes that the router_config sets replace the board's, IF
-// channels it names replace the board's whole.
+// radio attributes that the router_config sets replace the board's (a
+// radio without "enable" keeps the board's setting, false when the board
+// has none), IF channels it names replace the board's whole. The antenna
+// gain is not merged here (see txPowAdjust).
 func mergeSX130x(board, rc station.SX130xConf) station.SX130xConf {
 	m := board
 	if rc.LorawanPublic != nil {
@@ -269,6 +318,9 @@ func mergeSX130x(board, rc station.SX130xConf) station.SX130xConf {
 		}
 		merged := *r
 		if b := board.Radios[i]; b != nil {
+			if merged.EnableAbsent {
+				merged.Enable, merged.EnableAbsent = b.Enable && !b.EnableAbsent, false
+			}
 			if merged.Freq == 0 {
 				merged.Freq = b.Freq
 			}
@@ -315,7 +367,7 @@ func halConfig(c station.SX130xConf) hal.Config {
 		if r == nil {
 			continue
 		}
-		rf := hal.RFChain{Enable: r.Enable, Freq: r.Freq, Type: r.Type, TxEnable: i == 0}
+		rf := hal.RFChain{Enable: r.Enable && !r.EnableAbsent, Freq: r.Freq, Type: r.Type, TxEnable: i == 0}
 		if r.RSSIOffset != nil {
 			rf.RSSIOffset = float32(*r.RSSIOffset)
 		}

@@ -292,7 +292,7 @@ func (a *Agent) handleMessage(ctx context.Context, c *conn, b []byte) error {
 		return nil
 	}
 	if err != nil {
-		a.log.Warn("malformed message from the LNS ignored", "error", err)
+		a.ignoreUndecodable(err)
 		return nil
 	}
 	switch m := msg.(type) {
@@ -321,6 +321,26 @@ func (a *Agent) handleMessage(ctx context.Context, c *conn, b []byte) error {
 		a.log.Warn("unexpected msgtype from the LNS ignored", "msgtype", msg.MsgType())
 	}
 	return nil
+}
+
+// ignoreUndecodable logs a message from the LNS that does not decode, which
+// Station ignores without closing the connection: a router_config it
+// cannot parse leaves the configuration in force ("Parsing of JSON message
+// failed - ignored" in s2e_onMsg), a downlink without a mandatory field is
+// dropped ("Some mandatory fields are missing") and counted as refused.
+func (a *Agent) ignoreUndecodable(err error) {
+	var de *station.DecodeError
+	switch {
+	case !errors.As(err, &de):
+		a.log.Warn("malformed message from the LNS ignored", "error", err)
+	case errors.Is(err, station.ErrMissingFields):
+		a.count(func(s *Stats) { s.Refused++ })
+		a.log.Warn(de.MsgType+" ignored: some mandatory fields are missing", "error", err)
+	case de.MsgType == station.MsgTypeRouterConfig:
+		a.log.Warn("router_config ignored: the previous configuration stays", "error", err)
+	default:
+		a.log.Warn("malformed message from the LNS ignored", "msgtype", de.MsgType, "error", err)
+	}
 }
 
 // applyRouterConfig configures the agent from a router_config
@@ -360,14 +380,12 @@ func (a *Agent) applyRouterConfig(ctx context.Context, c *conn, rc *station.Rout
 	return nil
 }
 
-// nextPlan reads a router_config into a plan. Development switches the
-// message leaves out keep their last value, as Station's globals do
-// (s2e_dcDisabled is only written when "nodc" is present).
+// nextPlan reads a router_config into a plan. The uplink filters and
+// development switches the message leaves out keep their last value, as
+// Station's globals do (plan.inherit).
 func (a *Agent) nextPlan(rc *station.RouterConfig) *plan {
 	p := newPlan(rc)
-	if prev := a.currentPlan(); prev != nil && rc.NoDC == nil {
-		p.noDC = prev.noDC
-	}
+	p.inherit(a.currentPlan(), rc)
 	return p
 }
 

@@ -11,7 +11,10 @@ import (
 // (handle_dnframe in src/s2e.c): a frame to send at an absolute XTime (not
 // the uplink's: no RxDelay is added), on DR and Freq. With Asap set it is
 // sent as class C. When Rctx is absent Station takes the radio unit from
-// XTime. Decode reads "DevEUI" and the legacy "seqno" too.
+// XTime. Decode reads "DevEUI" and the legacy "seqno" too. DR, Freq,
+// DevEui, xtime, diid and pdu are mandatory: Station ignores a dnframe
+// without one of them, and Decode refuses it with an error wrapping
+// ErrMissingFields.
 type Dnframe struct {
 	DR      int
 	Freq    uint32
@@ -57,31 +60,42 @@ func (d Dnframe) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a dnframe, with either DevEui spelling and the legacy
-// seqno.
+// seqno; a missing (or null) mandatory key is an error wrapping
+// ErrMissingFields.
 func (d *Dnframe) UnmarshalJSON(b []byte) error {
 	var w struct {
-		DR      int      `json:"DR"`
-		Freq    uint32   `json:"Freq"`
-		DevEui  *euiText `json:"DevEui"`
-		DevEUI  *euiText `json:"DevEUI"`
-		XTime   XTime    `json:"xtime"`
-		Diid    *int64   `json:"diid"`
-		Seqno   *int64   `json:"seqno"`
-		PDU     HexBytes `json:"pdu"`
-		Rctx    *int64   `json:"rctx"`
-		Asap    bool     `json:"asap"`
-		MuxTime Seconds  `json:"MuxTime"`
+		DR      *int      `json:"DR"`
+		Freq    *uint32   `json:"Freq"`
+		DevEui  *euiText  `json:"DevEui"`
+		DevEUI  *euiText  `json:"DevEUI"`
+		XTime   *XTime    `json:"xtime"`
+		Diid    *int64    `json:"diid"`
+		Seqno   *int64    `json:"seqno"`
+		PDU     *HexBytes `json:"pdu"`
+		Rctx    *int64    `json:"rctx"`
+		Asap    bool      `json:"asap"`
+		MuxTime Seconds   `json:"MuxTime"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	if err := checkPresent(MsgTypeDnframe,
+		keyPresence{"DR", w.DR != nil},
+		keyPresence{"Freq", w.Freq != nil},
+		keyPresence{"DevEui", w.DevEui != nil || w.DevEUI != nil},
+		keyPresence{"xtime", w.XTime != nil},
+		keyPresence{"diid", w.Diid != nil || w.Seqno != nil},
+		keyPresence{"pdu", w.PDU != nil},
+	); err != nil {
+		return err
+	}
 	*d = Dnframe{
-		DR:           w.DR,
-		Freq:         w.Freq,
+		DR:           *w.DR,
+		Freq:         *w.Freq,
 		DevEUI:       lorawan.EUI64(*firstEUI(w.DevEui, w.DevEUI)),
-		XTime:        w.XTime,
+		XTime:        *w.XTime,
 		Diid:         derefOr(w.Diid, w.Seqno),
-		PDU:          w.PDU,
+		PDU:          *w.PDU,
 		Rctx:         w.Rctx,
 		Asap:         w.Asap,
 		MuxTime:      w.MuxTime,

@@ -32,6 +32,11 @@ const MaxPDULen = 255
 // RxDelay) and "Freq" stand for RX1DR and RX1Freq; they are kept apart here
 // so that a message reads back as it was written. "DevEUI" and "seqno" are
 // read as DevEui and diid.
+//
+// DevEui, dC, diid and pdu are mandatory: Station ignores a dnmsg without
+// one of them ("Some mandatory fields are missing"), and Decode refuses it
+// with an error wrapping ErrMissingFields. A missing RxDelay counts as 1,
+// as in Station.
 type Dnmsg struct {
 	DevEUI   lorawan.EUI64
 	DC       int      // "dC": ClassA, ClassB or ClassC
@@ -113,39 +118,48 @@ func addIf[T any](o *object, key string, p *T) {
 }
 
 // UnmarshalJSON reads a dnmsg, with either DevEui spelling and the legacy
-// seqno.
+// seqno; a missing (or null) DevEui, dC, diid or pdu is an error wrapping
+// ErrMissingFields.
 func (d *Dnmsg) UnmarshalJSON(b []byte) error {
 	var w struct {
-		DevEui   *euiText `json:"DevEui"`
-		DevEUI   *euiText `json:"DevEUI"`
-		DC       int      `json:"dC"`
-		Diid     *int64   `json:"diid"`
-		Seqno    *int64   `json:"seqno"`
-		PDU      HexBytes `json:"pdu"`
-		RxDelay  int      `json:"RxDelay"`
-		RX1DR    *int     `json:"RX1DR"`
-		RX1Freq  *uint32  `json:"RX1Freq"`
-		RX2DR    *int     `json:"RX2DR"`
-		RX2Freq  *uint32  `json:"RX2Freq"`
-		DR       *int     `json:"DR"`
-		Freq     *uint32  `json:"Freq"`
-		Priority int      `json:"priority"`
-		XTime    XTime    `json:"xtime"`
-		Rctx     *int64   `json:"rctx"`
-		GPSTime  GPSTime  `json:"gpstime"`
-		MuxTime  Seconds  `json:"MuxTime"`
-		Preamble uint16   `json:"preamble"`
-		AddCRC   uint8    `json:"addcrc"`
-		DnMode   string   `json:"dnmode"`
+		DevEui   *euiText  `json:"DevEui"`
+		DevEUI   *euiText  `json:"DevEUI"`
+		DC       *int      `json:"dC"`
+		Diid     *int64    `json:"diid"`
+		Seqno    *int64    `json:"seqno"`
+		PDU      *HexBytes `json:"pdu"`
+		RxDelay  int       `json:"RxDelay"`
+		RX1DR    *int      `json:"RX1DR"`
+		RX1Freq  *uint32   `json:"RX1Freq"`
+		RX2DR    *int      `json:"RX2DR"`
+		RX2Freq  *uint32   `json:"RX2Freq"`
+		DR       *int      `json:"DR"`
+		Freq     *uint32   `json:"Freq"`
+		Priority int       `json:"priority"`
+		XTime    XTime     `json:"xtime"`
+		Rctx     *int64    `json:"rctx"`
+		GPSTime  GPSTime   `json:"gpstime"`
+		MuxTime  Seconds   `json:"MuxTime"`
+		Preamble uint16    `json:"preamble"`
+		AddCRC   uint8     `json:"addcrc"`
+		DnMode   string    `json:"dnmode"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	if err := checkPresent(MsgTypeDnmsg,
+		keyPresence{"DevEui", w.DevEui != nil || w.DevEUI != nil},
+		keyPresence{"dC", w.DC != nil},
+		keyPresence{"diid", w.Diid != nil || w.Seqno != nil},
+		keyPresence{"pdu", w.PDU != nil},
+	); err != nil {
+		return err
+	}
 	*d = Dnmsg{
 		DevEUI:       lorawan.EUI64(*firstEUI(w.DevEui, w.DevEUI)),
-		DC:           w.DC,
+		DC:           *w.DC,
 		Diid:         derefOr(w.Diid, w.Seqno),
-		PDU:          w.PDU,
+		PDU:          *w.PDU,
 		RxDelay:      w.RxDelay,
 		RX1DR:        w.RX1DR,
 		RX1Freq:      w.RX1Freq,

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestDnmsgGolden(t *testing.T) {
 
 func TestDnmsgZeroIsNotAbsent(t *testing.T) {
 	// RX2DR 0 and rctx 0 are values, distinct from absent keys.
-	m, err := Decode([]byte(`{"msgtype":"dnmsg","RX2DR":0,"RX2Freq":0,"rctx":0}`))
+	m, err := Decode([]byte(`{"msgtype":"dnmsg","DevEui":0,"dC":0,"diid":0,"pdu":"","RX2DR":0,"RX2Freq":0,"rctx":0}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestDnmsgZeroIsNotAbsent(t *testing.T) {
 }
 
 func TestDnmsgLegacySeqno(t *testing.T) {
-	m, err := Decode([]byte(`{"msgtype":"dnmsg","seqno":77,"DevEui":1}`))
+	m, err := Decode([]byte(`{"msgtype":"dnmsg","seqno":77,"DevEui":1,"dC":0,"pdu":"60"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +116,42 @@ func TestDnmsgValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want nil", err)
 			case tt.errHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errHas)):
 				t.Errorf("Validate() = %v, want an error containing %q", err, tt.errHas)
+			}
+		})
+	}
+}
+
+// TestDnmsgMissingFields: Station ignores a dnmsg without DevEui, dC, diid
+// (or seqno) or pdu ("Some mandatory fields are missing", handle_dnmsg);
+// Decode refuses it with ErrMissingFields. Zero values are values.
+func TestDnmsgMissingFields(t *testing.T) {
+	const rest = `"RX2DR":0,"RX2Freq":869525000,"xtime":1}`
+	tests := []struct {
+		name, keys, missing string
+	}{
+		{"all zero", `"DevEui":"00-00-00-00-00-00-00-00","dC":0,"diid":0,"pdu":"60",`, ""},
+		{"DevEUI and seqno", `"DevEUI":1,"dC":2,"seqno":5,"pdu":"60",`, ""},
+		{"no DevEui", `"dC":0,"diid":1,"pdu":"60",`, "DevEui"},
+		{"DevEui null", `"DevEui":null,"dC":0,"diid":1,"pdu":"60",`, "DevEui"},
+		{"no dC", `"DevEui":1,"diid":1,"pdu":"60",`, "dC"},
+		{"dC null", `"DevEui":1,"dC":null,"diid":1,"pdu":"60",`, "dC"},
+		{"no diid", `"DevEui":1,"dC":0,"pdu":"60",`, "diid"},
+		{"no pdu", `"DevEui":1,"dC":0,"diid":1,`, "pdu"},
+		{"none", ``, "DevEui, dC, diid, pdu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Decode([]byte(`{"msgtype":"dnmsg",` + tt.keys + rest))
+			if tt.missing == "" {
+				if err != nil {
+					t.Errorf("Decode: %v", err)
+				}
+				return
+			}
+			var de *DecodeError
+			if !errors.Is(err, ErrMissingFields) || !errors.As(err, &de) || de.MsgType != MsgTypeDnmsg ||
+				!strings.HasSuffix(err.Error(), "mandatory fields missing: "+tt.missing) {
+				t.Errorf("Decode = %#v, %v; want a dnmsg DecodeError with ErrMissingFields naming %s", m, err, tt.missing)
 			}
 		})
 	}

@@ -29,7 +29,10 @@ func FuzzDecode(f *testing.F) {
 	addGoldenSeeds(f, "")
 	f.Add([]byte(`{"msgtype":"updf","DevAddr":-1,"MIC":-2147483648,"upinfo":{"xtime":9223372036854775807}}`))
 	f.Add([]byte(`{"msgtype":"router_config","radio_conf":[{"radio_0x1":{"enable":true},"chan_multiSF_07":{"rf_chain":1,"freq":-1}}]}`))
-	f.Add([]byte(`{"msgtype":"dnmsg","DevEUI":-1,"seqno":5,"DR":0,"Freq":0}`))
+	f.Add([]byte(`{"msgtype":"dnmsg","DevEUI":-1,"seqno":5,"dC":0,"pdu":"","DR":0,"Freq":0}`))
+	f.Add([]byte(`{"msgtype":"dnmsg","DevEui":1,"diid":5,"pdu":"60"}`))
+	f.Add([]byte(`{"msgtype":"router_config","JoinEUI":[[1,2]],"sx1301_conf":[{"radio_1":{"freq":1,"txpow_adjust":2},"radio_0":{"enable":null,"antenna_gain":1.05}}]}`))
+	f.Add([]byte(`{"msgtype":"dnsched","schedule":[{"Freq":869525000,"xtime":1,"pdu":"00"},{"DR":0}]}`))
 	f.Add([]byte(`{"msgtype":"event","evcat":"gps"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m1, err := Decode(b)

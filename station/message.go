@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // Message is one text message of the traffic socket. Its MsgType is the
@@ -39,6 +40,60 @@ const (
 // "msgtype" or one this package does not know. Station logs such messages
 // and keeps the connection; callers should do the same.
 var ErrUnknownMsgType = errors.New("station: unknown msgtype")
+
+// ErrMissingFields is wrapped by Decode's error for a dnmsg or dnframe
+// without a key Station requires, and by DnschedEntry.Validate's. Station
+// logs "Some mandatory fields are missing" and ignores the message (or the
+// dnsched entry), keeping the connection; callers should do the same.
+var ErrMissingFields = errors.New("station: mandatory fields missing")
+
+// DecodeError is Decode's error for a message of a msgtype it knows that
+// does not decode: MsgType says which, for a caller to say what it ignores.
+type DecodeError struct {
+	MsgType string
+	Err     error
+}
+
+// Error returns "station: decode <msgtype>: <why>".
+func (e *DecodeError) Error() string { return "station: decode " + e.MsgType + ": " + e.Err.Error() }
+
+// Unwrap returns why the message did not decode.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// missingFields is the error of a message or dnsched entry without some of
+// its mandatory keys; it matches ErrMissingFields.
+type missingFields struct {
+	what string   // "dnmsg", "dnframe", "dnsched entry"
+	keys []string // the keys missing, in Station's order
+}
+
+func (e *missingFields) Error() string {
+	return "station: " + e.what + ": mandatory fields missing: " + strings.Join(e.keys, ", ")
+}
+
+// Is makes errors.Is(err, ErrMissingFields) true.
+func (e *missingFields) Is(target error) bool { return target == ErrMissingFields }
+
+// checkPresent returns a missingFields error naming the keys (name, present
+// pairs) that are absent, or nil.
+func checkPresent(what string, keys ...keyPresence) error {
+	var missing []string
+	for _, k := range keys {
+		if !k.present {
+			missing = append(missing, k.name)
+		}
+	}
+	if missing == nil {
+		return nil
+	}
+	return &missingFields{what: what, keys: missing}
+}
+
+// keyPresence is one mandatory key and whether the input had it.
+type keyPresence struct {
+	name    string
+	present bool
+}
 
 // newMessage returns a pointer to a zero message of the given type, or nil.
 func newMessage(msgType string) Message {
@@ -83,8 +138,10 @@ func newMessage(msgType string) Message {
 
 // Decode reads one text message: it looks at "msgtype" and decodes the
 // matching struct, returned as a pointer (*Updf, *Jreq, …). A missing or
-// unknown msgtype gives an error wrapping ErrUnknownMsgType; malformed JSON
-// or a value of the wrong type gives another error.
+// unknown msgtype gives an error wrapping ErrUnknownMsgType; malformed JSON,
+// a value of the wrong type, or a value Station refuses gives a
+// *DecodeError, which wraps ErrMissingFields when a dnmsg or dnframe lacks a
+// mandatory key.
 func Decode(b []byte) (Message, error) {
 	msgType, ok := leadingMsgType(b)
 	if !ok {
@@ -107,7 +164,7 @@ func Decode(b []byte) (Message, error) {
 		return nil, fmt.Errorf("station: decode: msgtype %.40q: %w", msgType, ErrUnknownMsgType)
 	}
 	if err := json.Unmarshal(b, m); err != nil {
-		return nil, fmt.Errorf("station: decode %s: %w", msgType, err)
+		return nil, &DecodeError{MsgType: msgType, Err: err}
 	}
 	return m, nil
 }

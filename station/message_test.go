@@ -33,7 +33,17 @@ func TestDecodeDispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.msgType, func(t *testing.T) {
-			m, err := Decode([]byte(`{"msgtype":"` + tt.msgType + `"}`))
+			// dnmsg and dnframe need their mandatory keys (as in Station).
+			body := map[string]string{
+				"dnmsg":   `,"DevEui":1,"dC":0,"diid":0,"pdu":""`,
+				"dnframe": `,"DR":0,"Freq":0,"DevEui":1,"xtime":0,"diid":0,"pdu":""`,
+			}[tt.msgType]
+			if body != "" {
+				if _, err := Decode([]byte(`{"msgtype":"` + tt.msgType + `"}`)); !errors.Is(err, ErrMissingFields) {
+					t.Errorf("Decode of a bare %s: %v, want ErrMissingFields", tt.msgType, err)
+				}
+			}
+			m, err := Decode([]byte(`{"msgtype":"` + tt.msgType + `"` + body + `}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +141,7 @@ func TestInt64Precision(t *testing.T) {
 	values := []int64{1<<53 + 1, 1<<63 - 1, 0x7FFFFFFFFFFFFFFF - 2, int64(NewXTime(0x7F, 0xFF, 1<<48-3)), -(1<<53 + 1)}
 	for _, v := range values {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
-			in := fmt.Sprintf(`{"msgtype":"dnmsg","diid":%d,"xtime":%d,"gpstime":%d,"rctx":%d}`, v, v, v, v)
+			in := fmt.Sprintf(`{"msgtype":"dnmsg","DevEui":1,"dC":0,"pdu":"60","diid":%d,"xtime":%d,"gpstime":%d,"rctx":%d}`, v, v, v, v)
 			m, err := Decode([]byte(in))
 			if err != nil {
 				t.Fatal(err)

@@ -43,9 +43,18 @@ type RouterConfig struct {
 	// NetIDs filters data frames: nil ("NetID": null) accepts all; see
 	// NewUplinkFilter for Station's rule.
 	NetIDs []lorawan.NetID
+	// NetIDAbsent marks a message without "NetID": Station then keeps the
+	// NetID filter it had (see NextUplinkFilter). Decode sets it; Encode
+	// then leaves the key out and NetIDs is not used.
+	NetIDAbsent bool
 	// JoinEUIs filters join frames: nil ("JoinEui": null) accepts all; see
-	// NewUplinkFilter.
+	// NewUplinkFilter. Station accepts at most MaxJoinEUIRanges ranges:
+	// Decode and Encode refuse more.
 	JoinEUIs []JoinEUIRange
+	// JoinEUIAbsent marks a message with neither "JoinEui" nor "JoinEUI":
+	// Station then keeps the JoinEUI filter it had. Decode sets it; Encode
+	// then leaves the key out and JoinEUIs is not used.
+	JoinEUIAbsent bool
 	// UpperEUIKeys spells the filter key "JoinEUI" instead of "JoinEui",
 	// which makes Station write "JoinEUI"/"DevEUI" in jreq and
 	// "DevEUI" in dntxed; Decode sets it from the input.
@@ -82,6 +91,12 @@ type RouterConfig struct {
 	// Bcning configures class B beacons; nil leaves them off.
 	Bcning *Beaconing
 }
+
+// MaxJoinEUIRanges is how many JoinEui ranges Station 2.0.6 reads
+// (MAX_JOINEUI_RANGES in src/s2conf.h): with more, it logs "Too many Join
+// EUI filter ranges - max 10 supported", fails the parse of the whole
+// router_config, and ignores the message.
+const MaxJoinEUIRanges = 10
 
 // JoinEUIRange is one [min, max] range of the JoinEui filter, both ends
 // included, written as two JSON integers.
@@ -186,19 +201,27 @@ func (RouterConfig) MsgType() string { return MsgTypeRouterConfig }
 func (RouterConfig) ownMessage() {}
 
 // MarshalJSON writes the message with its msgtype. NetID and the JoinEui
-// filter are always written (null when nil); the rest only when set.
+// filter are written (null when nil) unless marked absent; the rest only
+// when set. More than MaxJoinEUIRanges JoinEui ranges are an error.
 func (rc RouterConfig) MarshalJSON() ([]byte, error) {
 	o := newObject(MsgTypeRouterConfig)
-	var netIDs []uint32
-	if rc.NetIDs != nil {
-		netIDs = make([]uint32, len(rc.NetIDs))
-		for i, n := range rc.NetIDs {
-			netIDs[i] = uint32(n[0])<<16 | uint32(n[1])<<8 | uint32(n[2])
+	if !rc.NetIDAbsent {
+		var netIDs []uint32
+		if rc.NetIDs != nil {
+			netIDs = make([]uint32, len(rc.NetIDs))
+			for i, n := range rc.NetIDs {
+				netIDs[i] = uint32(n[0])<<16 | uint32(n[1])<<8 | uint32(n[2])
+			}
 		}
+		o.add("NetID", netIDs)
 	}
-	o.add("NetID", netIDs)
-	joinKey, _ := euiKeys(rc.UpperEUIKeys)
-	o.add(joinKey, rc.JoinEUIs)
+	if !rc.JoinEUIAbsent {
+		if len(rc.JoinEUIs) > MaxJoinEUIRanges {
+			return nil, fmt.Errorf("station: encode router_config: %d JoinEui ranges, Station takes at most %d", len(rc.JoinEUIs), MaxJoinEUIRanges)
+		}
+		joinKey, _ := euiKeys(rc.UpperEUIKeys)
+		o.add(joinKey, rc.JoinEUIs)
+	}
 	if rc.Region != "" {
 		o.add("region", rc.Region)
 	}
@@ -249,12 +272,13 @@ func validConfKey(k string) bool {
 	return false
 }
 
-// UnmarshalJSON reads a router_config with any of Station's spellings.
-// When several radio configuration keys are present, the last one in
-// Station's list of keys wins.
+// UnmarshalJSON reads a router_config with any of Station's spellings,
+// noting which filter keys are absent. When several radio configuration
+// keys are present, the last one in Station's list of keys wins. More than
+// MaxJoinEUIRanges JoinEui ranges are an error, as in Station.
 func (rc *RouterConfig) UnmarshalJSON(b []byte) error {
 	var w struct {
-		NetID      []uint32        `json:"NetID"`
+		NetID      json.RawMessage `json:"NetID"`
 		JoinEui    json.RawMessage `json:"JoinEui"`
 		JoinEUI    json.RawMessage `json:"JoinEUI"`
 		Region     string          `json:"region"`
@@ -291,9 +315,16 @@ func (rc *RouterConfig) UnmarshalJSON(b []byte) error {
 		DeviceMode: w.DeviceMode,
 		Bcning:     w.Bcning,
 	}
-	if w.NetID != nil {
-		out.NetIDs = make([]lorawan.NetID, len(w.NetID))
-		for i, v := range w.NetID {
+	out.NetIDAbsent = !present(w.NetID)
+	var netIDs []uint32
+	if present(w.NetID) {
+		if err := json.Unmarshal(w.NetID, &netIDs); err != nil {
+			return fmt.Errorf("station: router_config: NetID: %w", err)
+		}
+	}
+	if netIDs != nil {
+		out.NetIDs = make([]lorawan.NetID, len(netIDs))
+		for i, v := range netIDs {
 			if v > 0xFFFFFF {
 				return fmt.Errorf("station: router_config: NetID %d does not fit 24 bits", v)
 			}
@@ -304,9 +335,13 @@ func (rc *RouterConfig) UnmarshalJSON(b []byte) error {
 	if present(w.JoinEUI) {
 		joinRaw, out.UpperEUIKeys = w.JoinEUI, true
 	}
+	out.JoinEUIAbsent = !present(joinRaw)
 	if present(joinRaw) && !isNull(joinRaw) {
 		if err := json.Unmarshal(joinRaw, &out.JoinEUIs); err != nil {
 			return fmt.Errorf("station: router_config: %w", err)
+		}
+		if n := len(out.JoinEUIs); n > MaxJoinEUIRanges {
+			return fmt.Errorf("station: router_config: too many Join EUI filter ranges - max %d supported (%d given)", MaxJoinEUIRanges, n)
 		}
 	}
 	if w.FreqRange != nil {

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
 	"strings"
@@ -158,6 +159,9 @@ func TestRouterConfigRefused(t *testing.T) {
 		{"chan_multiSF_8", `{"msgtype":"router_config","sx1301_conf":[{"chan_multiSF_8":{}}]}`, "index not in 0..7"},
 		{"radio conf not an array", `{"msgtype":"router_config","sx1301_conf":{"radio_0":{}}}`, "sx1301_conf"},
 		{"nocca as number", `{"msgtype":"router_config","nocca":1}`, "bool"},
+		{"11 JoinEui ranges", `{"msgtype":"router_config","JoinEui":[[1,1],[2,2],[3,3],[4,4],[5,5],[6,6],[7,7],[8,8],[9,9],[10,10],[11,11]]}`,
+			"too many Join EUI filter ranges - max 10 supported"},
+		{"antenna_gain as text", `{"msgtype":"router_config","sx1301_conf":[{"radio_0":{"antenna_gain":"3"}}]}`, "antenna_gain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +176,106 @@ func TestRouterConfigRefused(t *testing.T) {
 	}
 	if _, err := Encode(&RouterConfig{MaxEIRP: ptr(math.Inf(1))}); err == nil {
 		t.Error("Encode with an infinite max_eirp: no error")
+	}
+	eleven := make([]JoinEUIRange, MaxJoinEUIRanges+1)
+	if _, err := Encode(&RouterConfig{JoinEUIs: eleven}); err == nil {
+		t.Error("Encode with 11 JoinEui ranges, which Station refuses: no error")
+	}
+	if _, err := Encode(&RouterConfig{JoinEUIs: eleven[:MaxJoinEUIRanges]}); err != nil {
+		t.Errorf("Encode with 10 JoinEui ranges: %v", err)
+	}
+}
+
+// TestRouterConfigFilterKeysAbsent: Station keeps its NetID and JoinEui
+// filters when a router_config leaves the key out, and resets them on null
+// (handle_router_config); Decode tells the three apart and Encode writes
+// them back as they came.
+func TestRouterConfigFilterKeysAbsent(t *testing.T) {
+	tests := []struct {
+		name                   string
+		in                     string
+		netAbsent, joinAbsent  bool
+		netNil, joinNil, upper bool
+	}{
+		{"absent", `{"msgtype":"router_config"}`, true, true, true, true, false},
+		{"null", `{"msgtype":"router_config","NetID":null,"JoinEui":null}`, false, false, true, true, false},
+		{"upper-case null", `{"msgtype":"router_config","JoinEUI":null}`, true, false, true, true, true},
+		{"arrays", `{"msgtype":"router_config","NetID":[1],"JoinEui":[[1,2]]}`, false, false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Decode([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := m.(*RouterConfig)
+			if rc.NetIDAbsent != tt.netAbsent || rc.JoinEUIAbsent != tt.joinAbsent || (rc.NetIDs == nil) != tt.netNil ||
+				(rc.JoinEUIs == nil) != tt.joinNil || rc.UpperEUIKeys != tt.upper {
+				t.Errorf("got absent %v/%v, nil %v/%v, upper %v; want %v/%v, %v/%v, %v", rc.NetIDAbsent, rc.JoinEUIAbsent,
+					rc.NetIDs == nil, rc.JoinEUIs == nil, rc.UpperEUIKeys, tt.netAbsent, tt.joinAbsent, tt.netNil, tt.joinNil, tt.upper)
+			}
+			b, err := Encode(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.in {
+				t.Errorf("Encode = %s, want %s", b, tt.in)
+			}
+		})
+	}
+}
+
+// TestRadioConfStationKeys: a radio object's "enable" may be absent (Station
+// keeps station.conf's), and "antenna_gain" and "txpow_adjust" set one
+// board-wide value, the last one parsed winning (parse_rfconf).
+func TestRadioConfStationKeys(t *testing.T) {
+	tests := []struct {
+		name         string
+		conf         string
+		enableAbsent [2]bool
+		adjust       float64
+		adjustSet    bool
+		encoded      string
+	}{
+		{"no enable", `{"radio_0":{"freq":867500000},"radio_1":{"enable":false,"freq":0}}`, [2]bool{true, false}, 0, false,
+			`{"radio_0":{"freq":867500000},"radio_1":{"enable":false,"freq":0}}`},
+		{"enable null", `{"radio_0":{"enable":null,"freq":1}}`, [2]bool{true, false}, 0, false, `{"radio_0":{"freq":1}}`},
+		{"antenna_gain", `{"radio_0":{"enable":true,"freq":1,"antenna_gain":3}}`, [2]bool{}, 3, true,
+			`{"radio_0":{"enable":true,"freq":1,"antenna_gain":3}}`},
+		{"txpow_adjust", `{"radio_1":{"enable":true,"freq":1,"txpow_adjust":-1.5}}`, [2]bool{}, -1.5, true,
+			`{"radio_1":{"enable":true,"freq":1,"txpow_adjust":-1.5}}`},
+		{"both in one radio, the last wins", `{"radio_0":{"enable":true,"freq":1,"txpow_adjust":2,"antenna_gain":0}}`, [2]bool{}, 0, true,
+			`{"radio_0":{"enable":true,"freq":1,"antenna_gain":0}}`},
+		{"radio_1 before radio_0, radio_0's wins", `{"radio_1":{"enable":true,"freq":2,"antenna_gain":5},"radio_0":{"enable":true,"freq":1,"antenna_gain":2}}`,
+			[2]bool{}, 2, true, `{"radio_0":{"enable":true,"freq":1,"antenna_gain":2},"radio_1":{"enable":true,"freq":2}}`},
+		{"a repeated radio key without one keeps it", `{"radio_0":{"enable":true,"freq":1,"antenna_gain":2},"radio_0":{"enable":true,"freq":3}}`,
+			[2]bool{}, 2, true, `{"radio_0":{"enable":true,"freq":3,"antenna_gain":2}}`},
+		{"radio_0 before radio_1, radio_1's wins", `{"radio_0":{"enable":true,"freq":1,"antenna_gain":2},"radio_1":{"enable":true,"freq":2,"txpow_adjust":5}}`,
+			[2]bool{}, 5, true, `{"radio_0":{"enable":true,"freq":1},"radio_1":{"enable":true,"freq":2,"txpow_adjust":5}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Decode([]byte(`{"msgtype":"router_config","sx1301_conf":[` + tt.conf + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.(*RouterConfig).SX130xConf[0]
+			for i, r := range c.Radios {
+				if r != nil && r.EnableAbsent != tt.enableAbsent[i] {
+					t.Errorf("radio_%d EnableAbsent %v, want %v", i, r.EnableAbsent, tt.enableAbsent[i])
+				}
+			}
+			if v, ok := c.TxPowAdjust(); v != tt.adjust || ok != tt.adjustSet {
+				t.Errorf("TxPowAdjust() = %v, %v; want %v, %v", v, ok, tt.adjust, tt.adjustSet)
+			}
+			b, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.encoded {
+				t.Errorf("encoded %s, want %s", b, tt.encoded)
+			}
+		})
 	}
 }
 

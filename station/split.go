@@ -13,20 +13,19 @@ const maxFrameLen = 255
 
 // Frame layout constants of src/lora.c.
 const (
-	mhdrFType     = 0xE0
-	mhdrRFUMajor  = 0x1F // RFU bits and Major: must be 0 (LoRaWAN R1)
-	fTypeJreq     = 0x00
-	fTypeJacc     = 0x20
-	fTypeDataUp   = 0x40
-	fTypeDataDn   = 0x60
-	fTypeConfUp   = 0x80
-	fTypeConfDn   = 0xA0
-	fTypeRejoin   = 0xC0
-	fTypeProp     = 0xE0
-	dataMinLen    = 12 // MHDR, DevAddr, FCtrl, FCnt, MIC
-	offFOpts      = 8
-	micLen        = 4
-	maxJoinRanges = 10 // MAX_JOINEUI_RANGES
+	mhdrFType    = 0xE0
+	mhdrRFUMajor = 0x1F // RFU bits and Major: must be 0 (LoRaWAN R1)
+	fTypeJreq    = 0x00
+	fTypeJacc    = 0x20
+	fTypeDataUp  = 0x40
+	fTypeDataDn  = 0x60
+	fTypeConfUp  = 0x80
+	fTypeConfDn  = 0xA0
+	fTypeRejoin  = 0xC0
+	fTypeProp    = 0xE0
+	dataMinLen   = 12 // MHDR, DevAddr, FCtrl, FCnt, MIC
+	offFOpts     = 8
+	micLen       = 4
 )
 
 // ErrFiltered is returned by UplinkFilter.Split for a frame that
@@ -64,29 +63,48 @@ type UplinkFilter struct {
 	upperEUIKeys bool
 }
 
-// NewUplinkFilter builds the filter Station sets up from rc, with Station's
-// rules (handle_router_config and src/lora.c):
-//   - NetID null accepts every data frame; an array accepts a frame when
-//     the top 7 bits of its DevAddr equal the low 7 bits of one of the
-//     NetIDs (so [] accepts none);
-//   - JoinEui null or [] accepts every join; otherwise a join passes when
-//     its JoinEUI lies in one of the first 10 ranges, the list ending early
-//     at a range whose lower bound is 0 (a first range starting at 0
-//     therefore accepts every join).
-func NewUplinkFilter(rc *RouterConfig) *UplinkFilter {
-	f := &UplinkFilter{upperEUIKeys: rc.UpperEUIKeys}
-	if rc.NetIDs != nil {
-		f.netIDsSet = true
+// NewUplinkFilter builds the filter Station sets up from rc when it starts,
+// with Station's rules (handle_router_config and src/lora.c):
+//   - NetID null (or absent) accepts every data frame; an array accepts a
+//     frame when the top 7 bits of its DevAddr equal the low 7 bits of one
+//     of the NetIDs (so [] accepts none);
+//   - JoinEui null, absent or [] accepts every join; otherwise a join
+//     passes when its JoinEUI lies in one of the ranges, the list ending
+//     early at a range whose lower bound is 0 (a first range starting at 0
+//     therefore accepts every join). Station refuses a router_config with
+//     more than MaxJoinEUIRanges ranges (Decode does too); of a RouterConfig
+//     built with more, only the first MaxJoinEUIRanges count.
+//
+// It is NextUplinkFilter(nil, rc).
+func NewUplinkFilter(rc *RouterConfig) *UplinkFilter { return NextUplinkFilter(nil, rc) }
+
+// NextUplinkFilter returns the filter Station has after router_config rc
+// when prev was in force (nil: Station's initial one, accepting all). The
+// filters are Station's globals, rewritten only by a router_config that has
+// the key: rc's NetIDAbsent and JoinEUIAbsent keep prev's filters. The
+// "JoinEUI"/"DevEUI" spelling, once a router_config has used it, stays for
+// good (rt_joineui and rt_deveui are never set back).
+func NextUplinkFilter(prev *UplinkFilter, rc *RouterConfig) *UplinkFilter {
+	f := &UplinkFilter{}
+	if prev != nil {
+		*f = *prev
+	}
+	f.upperEUIKeys = f.upperEUIKeys || rc.UpperEUIKeys
+	if !rc.NetIDAbsent {
+		f.netIDs, f.netIDsSet = [4]uint32{}, rc.NetIDs != nil
 		for _, n := range rc.NetIDs {
 			v := uint32(n[0])<<16 | uint32(n[1])<<8 | uint32(n[2])
 			f.netIDs[(v>>5)&3] |= 1 << (v & 0x1F)
 		}
 	}
-	for i, r := range rc.JoinEUIs {
-		if i == maxJoinRanges || euiToUint64(r.Min) == 0 {
-			break
+	if !rc.JoinEUIAbsent {
+		f.joinEUIs = nil
+		for i, r := range rc.JoinEUIs {
+			if i == MaxJoinEUIRanges || euiToUint64(r.Min) == 0 {
+				break
+			}
+			f.joinEUIs = append(f.joinEUIs, r)
 		}
-		f.joinEUIs = append(f.joinEUIs, r)
 	}
 	return f
 }

@@ -186,3 +186,54 @@ func TestUplinkFilterSpelling(t *testing.T) {
 		t.Errorf("Encode = %s, want JoinEUI/DevEUI keys", b)
 	}
 }
+
+// TestNextUplinkFilter: a router_config without NetID or JoinEui leaves
+// Station's filter as the previous one set it; null resets it; the
+// "JoinEUI" spelling, once used, stays (handle_router_config, rt.c).
+func TestNextUplinkFilter(t *testing.T) {
+	ttnFrame := unhex(t, "40"+"78563427"+"00"+"0100"+"01"+"aa"+"01020304")
+	otherFrame := unhex(t, "40f17dbe49000300012a3518af")
+	joinFrame := unhex(t, "00040302010403020105040302050403022d106a990e12")
+	decode := func(js string) *RouterConfig {
+		m, err := Decode([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*RouterConfig)
+	}
+	steps := []struct {
+		name             string
+		rc               string
+		ttn, other, join bool
+		upper            bool
+	}{
+		{"set", `{"msgtype":"router_config","NetID":[19],"JoinEUI":[[1,2]]}`, true, false, false, true},
+		{"absent keeps both", `{"msgtype":"router_config"}`, true, false, false, true},
+		{"NetID null, JoinEui kept", `{"msgtype":"router_config","NetID":null}`, true, true, false, true},
+		{"JoinEui null, lower case: spelling kept", `{"msgtype":"router_config","JoinEui":null}`, true, true, true, true},
+		{"NetID [] drops all data", `{"msgtype":"router_config","NetID":[]}`, false, false, true, true},
+	}
+	var f *UplinkFilter
+	for _, st := range steps {
+		f = NextUplinkFilter(f, decode(st.rc))
+		for _, c := range []struct {
+			what  string
+			frame []byte
+			want  bool
+		}{{"ttn", ttnFrame, st.ttn}, {"other", otherFrame, st.other}, {"join", joinFrame, st.join}} {
+			_, err := f.Split(c.frame, UplinkMeta{})
+			if got := err == nil; got != c.want || (err != nil && !errors.Is(err, ErrFiltered)) {
+				t.Errorf("%s: %s frame: %v, want passed %v", st.name, c.what, err, c.want)
+			}
+		}
+		m, err := f.Split(joinFrame, UplinkMeta{})
+		if err == nil {
+			if upper := m.(*Jreq).UpperEUIKeys; upper != st.upper {
+				t.Errorf("%s: jreq UpperEUIKeys %v, want %v", st.name, upper, st.upper)
+			}
+		}
+	}
+	if got := NewUplinkFilter(decode(`{"msgtype":"router_config"}`)); got.netIDsSet || got.joinEUIs != nil || got.upperEUIKeys {
+		t.Errorf("NewUplinkFilter of a router_config without filters = %+v, want Station's initial filter", got)
+	}
+}

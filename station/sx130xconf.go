@@ -25,14 +25,125 @@ type SX130xConf struct {
 
 // RadioConf configures one RF chain: enabled, its centre frequency in Hz,
 // and optionally the radio chip ("SX1255", "SX1257", "SX1272", "SX1276",
-// "SX1250"), the RSSI offset in dB and whether it may transmit. Station
-// refuses any other key in a radio object.
+// "SX1250"), the RSSI offset in dB, whether it may transmit, and the
+// antenna gain taken off the transmit power. Station refuses other keys in a
+// radio object but for a few hardware settings of station.conf; Decode
+// ignores them.
+//
+// Station parses station.conf's radio_N and then the router_config's into
+// the same structure, writing only the keys present (parse_rfconf in
+// src/sx130xconf.c): a key the router_config leaves out keeps station.conf's
+// value. EnableAbsent marks an entry without "enable"; the other optional
+// keys are nil when absent, and a Freq of 0 is taken as absent.
 type RadioConf struct {
-	Enable     bool     `json:"enable"`
-	Freq       uint32   `json:"freq"`
-	Type       string   `json:"type,omitempty"`
-	RSSIOffset *float64 `json:"rssi_offset,omitempty"`
-	TxEnable   *bool    `json:"tx_enable,omitempty"`
+	Enable bool
+	// EnableAbsent marks an entry without "enable" (Station then keeps
+	// station.conf's setting, false when it has none): Decode sets it,
+	// Encode then leaves "enable" out, and Enable is not used.
+	EnableAbsent bool
+	Freq         uint32
+	Type         string
+	RSSIOffset   *float64
+	TxEnable     *bool
+	// AntennaGain ("antenna_gain") and TxPowAdjust ("txpow_adjust"), in
+	// dB, are one setting to Station: a single board-wide adjustment taken
+	// off the EIRP to get the radio's power, whichever radio object
+	// carries it, the last one parsed winning. Decode keeps only that
+	// last one (the others are nil); see SX130xConf.TxPowAdjust.
+	AntennaGain *float64
+	TxPowAdjust *float64
+}
+
+// MarshalJSON writes enable (unless EnableAbsent), freq, and the optional
+// keys that are set.
+func (r RadioConf) MarshalJSON() ([]byte, error) {
+	o := newObject("")
+	if !r.EnableAbsent {
+		o.add("enable", r.Enable)
+	}
+	o.add("freq", r.Freq)
+	if r.Type != "" {
+		o.add("type", r.Type)
+	}
+	addIf(o, "rssi_offset", r.RSSIOffset)
+	addIf(o, "tx_enable", r.TxEnable)
+	addIf(o, "antenna_gain", r.AntennaGain)
+	addIf(o, "txpow_adjust", r.TxPowAdjust)
+	b, err := o.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("station: encode radio conf: %w", err)
+	}
+	return b, nil
+}
+
+// UnmarshalJSON reads a radio object, noting whether "enable" is present
+// (null counts as absent) and keeping only the last of "antenna_gain" and
+// "txpow_adjust".
+func (r *RadioConf) UnmarshalJSON(b []byte) error {
+	fields, err := objectFields(b)
+	if err != nil {
+		return err
+	}
+	out := RadioConf{EnableAbsent: true}
+	for _, f := range fields {
+		var err error
+		switch f.key {
+		case "enable":
+			var v *bool
+			if err = unmarshalPtr(f.value, &v); err == nil {
+				out.EnableAbsent = v == nil
+				out.Enable = v != nil && *v
+			}
+		case "freq":
+			err = json.Unmarshal(f.value, &out.Freq)
+		case "type":
+			err = json.Unmarshal(f.value, &out.Type)
+		case "rssi_offset":
+			err = unmarshalPtr(f.value, &out.RSSIOffset)
+		case "tx_enable":
+			err = unmarshalPtr(f.value, &out.TxEnable)
+		case "antenna_gain":
+			if err = unmarshalPtr(f.value, &out.AntennaGain); err == nil && out.AntennaGain != nil {
+				out.TxPowAdjust = nil
+			}
+		case "txpow_adjust":
+			if err = unmarshalPtr(f.value, &out.TxPowAdjust); err == nil && out.TxPowAdjust != nil {
+				out.AntennaGain = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%.40s: %w", f.key, err)
+		}
+	}
+	*r = out
+	return nil
+}
+
+// txPowAdjust returns the radio's antenna gain setting, if any.
+func (r *RadioConf) txPowAdjust() (float64, bool) {
+	switch {
+	case r == nil:
+		return 0, false
+	case r.TxPowAdjust != nil:
+		return *r.TxPowAdjust, true
+	case r.AntennaGain != nil:
+		return *r.AntennaGain, true
+	}
+	return 0, false
+}
+
+// TxPowAdjust returns the board-wide antenna gain (dB) the conf sets, and
+// whether it sets one: the last radio's (radio_1 over radio_0,
+// txpow_adjust over antenna_gain), which for a decoded conf is the one
+// Station keeps, since Decode keeps no other. Station keeps it in tenths of
+// a dB, truncated toward zero.
+func (s SX130xConf) TxPowAdjust() (float64, bool) {
+	for i := len(s.Radios) - 1; i >= 0; i-- {
+		if v, ok := s.Radios[i].txPowAdjust(); ok {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // IFChan configures one IF channel: enabled, the RF chain ("radio", also
@@ -105,13 +216,16 @@ func (s SX130xConf) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads the keys named in SX130xConf and ignores the others,
 // except "radio_N" and "chan_multiSF_N" with N out of range, which Station
-// refuses.
+// refuses. Of the radios' antenna gains it keeps only the last one read,
+// the one Station uses.
 func (s *SX130xConf) UnmarshalJSON(b []byte) error {
 	fields, err := objectFields(b)
 	if err != nil {
 		return err
 	}
 	var out SX130xConf
+	adjustFrom := -1       // the radio whose antenna gain was read last
+	var adjust [2]*float64 // and that gain: antenna_gain, txpow_adjust
 	for _, f := range fields {
 		k, raw := f.key, f.value
 		switch {
@@ -129,6 +243,9 @@ func (s *SX130xConf) UnmarshalJSON(b []byte) error {
 					return fmt.Errorf("station: sx130x conf %.40s: index not in 0..%d", k, len(out.Radios)-1)
 				}
 				err = unmarshalPtr(raw, &out.Radios[i])
+				if r := out.Radios[i]; r != nil && (r.AntennaGain != nil || r.TxPowAdjust != nil) {
+					adjustFrom, adjust = i, [2]*float64{r.AntennaGain, r.TxPowAdjust}
+				}
 			} else if i, ok := confIndex(k, "chan_multiSF_"); ok {
 				if i >= len(out.MultiSF) {
 					return fmt.Errorf("station: sx130x conf %.40s: index not in 0..%d", k, len(out.MultiSF)-1)
@@ -138,6 +255,16 @@ func (s *SX130xConf) UnmarshalJSON(b []byte) error {
 		}
 		if err != nil {
 			return fmt.Errorf("station: sx130x conf %.40s: %w", k, err)
+		}
+	}
+	// Station keeps one gain for the board: only the last one read stays
+	// (even when a repeated radio key came after it without one).
+	for i, r := range out.Radios {
+		if r != nil {
+			r.AntennaGain, r.TxPowAdjust = nil, nil
+			if i == adjustFrom {
+				r.AntennaGain, r.TxPowAdjust = adjust[0], adjust[1]
+			}
 		}
 	}
 	*s = out

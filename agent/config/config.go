@@ -232,6 +232,11 @@ type SimDevice struct {
 	Class string `toml:"class"`
 	// DataRate is the uplink data rate index of the region.
 	DataRate int `toml:"data_rate"`
+	// SubBand (1..8) keeps a device of a fixed channel plan (US915, AU915)
+	// on the eight 125 kHz channels of one sub-band and its 500 kHz
+	// channel, the channels a gateway of that sub-band listens to; 0 uses
+	// all 72 channels. Other regions have no sub-bands.
+	SubBand int `toml:"sub_band"`
 	// Interval is the time between uplinks (and between join attempts).
 	Interval Duration `toml:"interval"`
 	// FPort and Payload (hex) are what the device sends.
@@ -616,6 +621,13 @@ func (d SimDevice) validate(region *lorawan.Region) error {
 	}
 	if rate, err := region.DataRate(d.DataRate); err != nil || !rate.Uplink {
 		return fmt.Errorf("data_rate %d: not an uplink data rate of %s", d.DataRate, region.Name())
+	}
+	switch {
+	case d.SubBand == 0:
+	case !region.FixedChannelPlan():
+		return fmt.Errorf("sub_band %d: region %s has no sub-bands (only US915 and AU915 do)", d.SubBand, region.Name())
+	case d.SubBand < 1 || d.SubBand > 8:
+		return fmt.Errorf("sub_band %d: want 1..8", d.SubBand)
 	}
 	if d.Interval <= 0 {
 		return errors.New("interval must be positive")

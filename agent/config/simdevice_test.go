@@ -170,6 +170,45 @@ func TestSimDeviceRefused(t *testing.T) {
 	}
 }
 
+// TestSimDeviceSubBand: sub_band takes 1..8 in US915 and AU915, whose
+// gateways listen to one sub-band, and nothing in a region without
+// sub-bands.
+func TestSimDeviceSubBand(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, region, device string
+		wantSubBand          int
+		wantErr              string // "" means valid
+	}{
+		{"US915 sub-band 2", "US915", "data_rate = 0\nsub_band = 2\n", 2, ""},
+		{"AU915 sub-band 8", "AU915", "data_rate = 2\nsub_band = 8\n", 8, ""},
+		{"US915 every channel", "US915", "data_rate = 0\n", 0, ""},
+		{"sub-band 9", "US915", "data_rate = 0\nsub_band = 9\n", 0, "radio.sim.devices[0]: sub_band 9: want 1..8"},
+		{"negative", "AU915", "data_rate = 0\nsub_band = -2\n", 0, "sub_band -2: want 1..8"},
+		{"EU868", "EU868", "data_rate = 5\nsub_band = 1\n", 0, "sub_band 1: region EU868 has no sub-bands"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := "router_eui = \"::1\"\n[tc]\nuri = \"ws://127.0.0.1:6038\"\n[radio.sim]\nregion = \"" + tt.region + "\"\n" +
+				"[[radio.sim.devices]]\nclass = \"A\"\ninterval = \"10s\"\nfport = 2\n" + tt.device + abp10
+			cfg, err := loadSimTOML(t, body)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := cfg.Radio.Sim.Devices[0].SubBand; got != tt.wantSubBand {
+					t.Errorf("sub_band %d, want %d", got, tt.wantSubBand)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Load = %v, want an error with %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
 // FuzzSimDeviceKeys gives a simulated device arbitrary activation, version
 // and key texts: validation must not panic, a device it accepts must yield
 // its session, and no error may quote a run of 8 hex digits of a key.

@@ -377,7 +377,7 @@ func newSimDevice(air *sim.Air, region *lorawan.Region, dc config.SimDevice, log
 	}
 	dlog := log.With("sim_device", devEUI.String())
 	cfg := sim.DeviceConfig{
-		Region: region, MACVersion: mac, Class: class, DevEUI: devEUI, DataRate: dc.DataRate,
+		Region: region, MACVersion: mac, Class: class, DevEUI: devEUI, DataRate: dc.DataRate, SubBand: dc.SubBand,
 		OnEvent: func(e sim.Event) { logSimEvent(dlog, e) },
 	}
 	if dc.IsABP() {

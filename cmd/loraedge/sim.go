@@ -65,15 +65,20 @@ type simGatewayConfig struct {
 // simDeviceConfig is one simulated end device; its keys sit in the file in
 // clear, for tests and demos only.
 type simDeviceConfig struct {
-	Name       string  `toml:"name" json:"name"`
-	DevEUI     string  `toml:"dev_eui" json:"dev_eui"`
-	JoinEUI    string  `toml:"join_eui" json:"join_eui"`
-	AppKey     string  `toml:"app_key" json:"app_key"`
-	NwkKey     string  `toml:"nwk_key" json:"nwk_key"`
-	MACVersion string  `toml:"mac_version" json:"mac_version"`
-	Class      string  `toml:"class" json:"class"`
-	DataRate   int     `toml:"data_rate" json:"data_rate"`
-	TxPower    float64 `toml:"tx_power" json:"tx_power"`
+	Name       string `toml:"name" json:"name"`
+	DevEUI     string `toml:"dev_eui" json:"dev_eui"`
+	JoinEUI    string `toml:"join_eui" json:"join_eui"`
+	AppKey     string `toml:"app_key" json:"app_key"`
+	NwkKey     string `toml:"nwk_key" json:"nwk_key"`
+	MACVersion string `toml:"mac_version" json:"mac_version"`
+	Class      string `toml:"class" json:"class"`
+	DataRate   int    `toml:"data_rate" json:"data_rate"`
+	// SubBand (1..8) keeps a device of a fixed channel plan (US915,
+	// AU915) on the eight 125 kHz channels of one sub-band and its 500 kHz
+	// channel, the channels a gateway of that sub-band listens to; 0 uses
+	// all 72 channels.
+	SubBand int     `toml:"sub_band" json:"sub_band"`
+	TxPower float64 `toml:"tx_power" json:"tx_power"`
 	// Interval is the time between uplinks (and between join attempts).
 	Interval  simDuration `toml:"interval" json:"interval"`
 	FPort     int         `toml:"fport" json:"fport"`
@@ -215,6 +220,9 @@ func (d *simDeviceConfig) validate(region *lorawan.Region) error {
 	if rate, err := region.DataRate(d.DataRate); err != nil || !rate.Uplink {
 		return fmt.Errorf("data_rate %d: not an uplink data rate of %s", d.DataRate, region.Name())
 	}
+	if err := checkSubBand(region, d.SubBand); err != nil {
+		return err
+	}
 	if d.Interval <= 0 {
 		return errors.New("interval must be positive")
 	}
@@ -249,6 +257,20 @@ func (d *simDeviceConfig) validate(region *lorawan.Region) error {
 		if _, err := lorawan.ParseAES128Key(d.NwkKey); err != nil {
 			return errors.New("nwk_key: LoRaWAN 1.1 needs 32 hex digits")
 		}
+	}
+	return nil
+}
+
+// checkSubBand checks a device's sub_band: 0, or 1..8 in a region with a
+// fixed channel plan.
+func checkSubBand(region *lorawan.Region, n int) error {
+	switch {
+	case n == 0:
+		return nil
+	case !region.FixedChannelPlan():
+		return fmt.Errorf("sub_band %d: region %s has no sub-bands (only US915 and AU915 do)", n, region.Name())
+	case n < 1 || n > 8:
+		return fmt.Errorf("sub_band %d: want 1..8", n)
 	}
 	return nil
 }
@@ -366,6 +388,7 @@ Flags given override the file. Stops on SIGINT or SIGTERM.`)
 	macVersion := flags.String("mac-version", "1.0.3", "LoRaWAN version of the generated devices")
 	class := flags.String("class", "A", "class of the generated devices: A or C")
 	dataRate := flags.Int("data-rate", 5, "uplink data rate index of the generated devices")
+	subBand := flags.Int("sub-band", 0, "sub-band (1..8) of the generated devices in US915 or AU915; 0 uses every channel")
 	interval := flags.Duration("interval", 30*time.Second, "time between uplinks of the generated devices")
 	fport := flags.Int("fport", 1, "FPort of the generated devices' uplinks")
 	payload := flags.String("payload", "01", "payload (hex) of the generated devices' uplinks")
@@ -415,7 +438,7 @@ Flags given override the file. Stops on SIGINT or SIGTERM.`)
 		for i := range *n {
 			cfg.Devices = append(cfg.Devices, simDeviceConfig{
 				DevEUI: euiPlus(first, uint64(i)).String(), JoinEUI: *joinEUI, AppKey: *appKey, NwkKey: *nwkKey,
-				MACVersion: *macVersion, Class: *class, DataRate: *dataRate, Interval: simDuration(*interval),
+				MACVersion: *macVersion, Class: *class, DataRate: *dataRate, SubBand: *subBand, Interval: simDuration(*interval),
 				FPort: *fport, Payload: *payload,
 			})
 		}
@@ -556,7 +579,7 @@ func newSimulatedDevice(air *sim.Air, region *lorawan.Region, dc *simDeviceConfi
 	}
 	cfg := sim.DeviceConfig{
 		Name: dc.name(), Region: region, MACVersion: mac, Class: class, DataRate: dc.DataRate,
-		TxPower: dc.TxPower, RxWindowSymbols: rxWin,
+		SubBand: dc.SubBand, TxPower: dc.TxPower, RxWindowSymbols: rxWin,
 	}
 	if dc.ABP != nil {
 		a := dc.ABP

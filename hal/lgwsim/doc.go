@@ -27,6 +27,13 @@
 // The gateway learns nothing back about its transmissions: it reports one
 // sent once its time on air has passed.
 //
+// The simulator keeps one connection per unit: a gateway that connects as
+// a unit already connected takes its place and hears the air from then
+// on, while the earlier connection stays open, hears nothing more and may
+// still transmit (simutils.py's LgwSimServer.connected); Server does the
+// same, so that two gateways configured alike do not take the unit from
+// each other in turn.
+//
 // # Layout
 //
 // The records are the C structs of lora_gateway's loragw_hal.h copied byte

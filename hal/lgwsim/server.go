@@ -54,7 +54,10 @@ type ServerStats struct {
 // gateway that connects becomes a receiver on an Air (named by GatewayName,
 // heard and hearing through the Air's path losses), the frames it hears
 // are written to it as receive records stamped with its own counter, and
-// the frames it writes are put on the Air at their counter value.
+// the frames it writes are put on the Air at their counter value. A unit is
+// heard through one connection at a time: the newest of a unit takes the place
+// of an earlier one, which stays open and may still transmit, as with
+// Station's Python simulator.
 type Server struct {
 	air  *sim.Air
 	opts ServerOptions
@@ -233,18 +236,21 @@ func (s *Server) handle(ctx context.Context, conn net.Conn) {
 	}
 }
 
-// register attaches g to the air, replacing an earlier connection of the
-// same unit (simutils.py keeps the newest one). The air is changed under
-// s.mu, so that the one name of a unit is never attached twice or detached
-// from the wrong connection (the air calls listeners without its own lock,
-// and never takes s.mu while holding it).
+// register attaches g to the air in the place of an earlier connection of
+// the same unit, as simutils.py's LgwSimServer.connected does: the earlier
+// connection stays open and its frames still go on the air, but it hears
+// nothing more, even after g leaves. Closing it instead would make its
+// Station reconnect at once and take the unit back, and two Stations of
+// one unit would flap forever. The air is changed under s.mu, so that the
+// one name of a unit is never attached twice or detached from the wrong
+// connection (the air calls listeners without its own lock, and never
+// takes s.mu while holding it).
 func (s *Server) register(g *gateway) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.gws[g.unit]; old != nil {
-		s.log.Info("gateway unit reconnected; dropping its earlier connection", "unit", g.unit)
-		old.close()
-		old.conn.Close()
+		s.log.Warn("a second gateway connected as the same unit: the newest hears the air, the earlier one "+
+			"stays connected but hears nothing (give each gateway its own unit)", "unit", g.unit)
 		s.air.Detach(old.name)
 		delete(s.gws, g.unit)
 	}
@@ -257,7 +263,8 @@ func (s *Server) register(g *gateway) error {
 }
 
 // unregister takes g off the air, unless a newer connection of its unit
-// took its place, and drops the frames it had scheduled.
+// took its place (an earlier one is not put back), and drops the frames it
+// had scheduled.
 func (s *Server) unregister(g *gateway) {
 	g.close()
 	s.mu.Lock()

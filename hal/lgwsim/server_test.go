@@ -3,6 +3,7 @@ package lgwsim_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math"
 	"net"
@@ -20,12 +21,13 @@ import (
 // world is a real-time Air served on a socket, with one lgwsim gateway
 // attached.
 type world struct {
-	air       *sim.Air
-	connected chan uint8 // units, as the server reports their connections
-	srv       *lgwsim.Server
-	gw        *lgwsim.Concentrator
-	region    *lorawan.Region
-	path      string
+	air          *sim.Air
+	connected    chan uint8 // units, as the server reports their connections
+	disconnected chan uint8 // and their ends
+	srv          *lgwsim.Server
+	gw           *lgwsim.Concentrator
+	region       *lorawan.Region
+	path         string
 }
 
 // newWorld serves an Air on a socket and connects a gateway to it; every
@@ -37,8 +39,21 @@ func newWorld(t *testing.T, opts lgwsim.ServerOptions) *world {
 		t.Fatal(err)
 	}
 	air := sim.NewAir(sim.RealClock{}, sim.AirConfig{DefaultPathLoss: 100})
-	connected := make(chan uint8, 4)
-	opts.OnConnect = func(u uint8) { connected <- u }
+	// Sends never block the server: a test that goes wrong must fail, not
+	// hang its cleanup.
+	connected, disconnected := make(chan uint8, 16), make(chan uint8, 16)
+	opts.OnConnect = func(u uint8) {
+		select {
+		case connected <- u:
+		default:
+		}
+	}
+	opts.OnDisconnect = func(u uint8) {
+		select {
+		case disconnected <- u:
+		default:
+		}
+	}
 	srv := lgwsim.NewServer(air, opts)
 	path := socketPath(t)
 	ln, err := lgwsim.Listen(path)
@@ -59,7 +74,7 @@ func newWorld(t *testing.T, opts lgwsim.ServerOptions) *world {
 		t.Errorf("unit %d connected, want 0", u)
 	}
 	waitConnected(t, gw)
-	return &world{air: air, connected: connected, srv: srv, gw: gw, region: region, path: path}
+	return &world{air: air, connected: connected, disconnected: disconnected, srv: srv, gw: gw, region: region, path: path}
 }
 
 // abp keys of the test device.
@@ -266,41 +281,70 @@ func TestServerRefusesNonTimeBase(t *testing.T) {
 	}
 }
 
-// TestServerUnitReconnects connects a second client as the same unit: it
-// replaces the first, which is disconnected and reconnects in turn.
+// TestServerUnitReconnects connects a second gateway as the same unit. As
+// in simutils.py (LgwSimServer.connected replaces units[unit] and leaves
+// the earlier connection alone), the newest connection takes the unit's
+// place on the air and hears its frames, while the earlier one stays open,
+// hears nothing more, and may still transmit. Neither is dropped, so
+// neither reconnects: two Stations configured as unit 0 used to take the
+// unit from each other forever. When the newest leaves, the earlier one
+// does not hear again.
 func TestServerUnitReconnects(t *testing.T) {
 	w := newWorld(t, lgwsim.ServerOptions{})
-	conn, err := net.Dial("unix", w.path)
-	if err != nil {
-		t.Fatal(err)
+	gw2 := started(t, w.path, lgwsim.Options{Unit: 0})
+	if u := wait(t, w.connected, "the second connection"); u != 0 {
+		t.Errorf("second connection as unit %d, want 0", u)
 	}
-	defer conn.Close()
-	tb := lgwsim.TimeBaseRecord(lgwsim.MonotonicMicros()-0x1000_0000, 0)
-	b, _ := tb.MarshalBinary()
-	if _, err := conn.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	// The raw client takes unit 0 over; the gateway, dropped, connects
-	// again and takes it back, dropping the raw client.
-	for i := range 2 {
-		if u := wait(t, w.connected, "a connection"); u != 0 {
-			t.Errorf("connection %d as unit %d, want 0", i, u)
-		}
-	}
-	conn.SetReadDeadline(time.Now().Add(failAfter))
-	if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
-		t.Errorf("read on the replaced connection: %v, want EOF", err)
-	}
-	// The gateway is on the air again.
-	d, _ := w.device(t)
+	waitConnected(t, gw2)
+
+	d, events := w.device(t)
 	if err := d.SendData(1, []byte{1}, false); err != nil {
 		t.Fatal(err)
 	}
-	if p := receive(t, w.gw); p.Freq == 0 {
-		t.Errorf("received %+v", p)
+	up := nextEventUplink(t, events)
+	p := receive(t, gw2)
+	if p.Freq != up.Freq {
+		t.Errorf("newest connection received %+v, want the uplink on %d Hz", p, up.Freq)
 	}
-	if st := w.srv.Stats(); st.Connects != 3 {
-		t.Errorf("server stats %+v, want 3 connects", st)
+	// The first gateway answers in RX1, at its own counter.
+	c1, err1 := w.gw.Counter()
+	c2, err2 := gw2.Counter()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte("still here")
+	tx := rx1(p, p.CountUS+(c1-c2)+1_000_000, downlink(t, 0, 2, payload))
+	if err := w.gw.Send(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, events, sim.EventDownlink); e.Window != sim.WindowRX1 || !bytes.Equal(e.Payload, payload) {
+		t.Errorf("downlink event %+v, want RX1 with %q from the earlier connection", e, payload)
+	}
+	if done := txDone(t, w.gw); done.ID != tx.ID || done.Err != nil {
+		t.Errorf("TxDone %+v, want ID %d sent", done, tx.ID)
+	}
+	for i, gw := range []*lgwsim.Concentrator{w.gw, gw2} {
+		if st := gw.Stats(); st.Connects != 1 || st.Disconnects != 0 {
+			t.Errorf("gateway %d: %+v, want 1 connect and no disconnect", i+1, st)
+		}
+	}
+
+	// The newest leaves: the unit is heard by no one.
+	if err := gw2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if u := wait(t, w.disconnected, "the second connection's end"); u != 0 {
+		t.Errorf("unit %d disconnected, want 0", u)
+	}
+	if err := d.SendData(1, []byte{2}, false); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, events, sim.EventNoDownlink) // after the frame and both windows
+	if st := w.srv.Stats(); st.Connects != 2 || st.Uplinks != 1 || st.Downlinks != 1 {
+		t.Errorf("server stats %+v, want 2 connects, 1 uplink (to the newest), 1 downlink", st)
+	}
+	if st := w.gw.Stats(); st.Connects != 1 || st.Disconnects != 0 {
+		t.Errorf("first gateway %+v, want it connected all along", st)
 	}
 }
 
