@@ -1,35 +1,14 @@
 package metrics_test
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/agent/metrics"
+	"github.com/loraedge/loraedge/internal/promtest"
 	"github.com/loraedge/loraedge/store/agentstore"
 )
-
-func scrape(t *testing.T, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s\n%s", resp.Status, b)
-	}
-	return string(b)
-}
 
 // TestHandler: the agent's and the spool's snapshots come out as the
 // documented families, the connection state as one 1 among 0s.
@@ -39,10 +18,10 @@ func TestHandler(t *testing.T) {
 		Received: 50, Dropped: 4, Filtered: 2, Sent: 30, Spooled: 14, Unspooled: 12, SpoolErrors: 1,
 		Downlinks: 9, Refused: 2, TxDone: 8, TxFailed: 1, Dntxed: 8, TimesyncSent: 20,
 	}
-	body := scrape(t, metrics.Handler(metrics.Sources{
+	body := promtest.Scrape(t, promtest.Serve(t, metrics.Handler(metrics.Sources{
 		Agent: func() agent.Stats { return st },
 		Spool: func() agentstore.SpoolStats { return agentstore.SpoolStats{Len: 2, Dropped: 5, DroppedByAge: 1} },
-	}))
+	})))
 	for _, want := range []string{
 		`loraedge_agent_lns_state{state="disconnected"} 0`,
 		`loraedge_agent_lns_state{state="discovering"} 0`,
@@ -76,7 +55,7 @@ func TestHandler(t *testing.T) {
 		}
 	}
 	// Without a spool source its families are left out.
-	body = scrape(t, metrics.Handler(metrics.Sources{Agent: func() agent.Stats { return st }}))
+	body = promtest.Scrape(t, promtest.Serve(t, metrics.Handler(metrics.Sources{Agent: func() agent.Stats { return st }})))
 	if strings.Contains(body, "loraedge_agent_spool_length") {
 		t.Errorf("spool families without a spool source:\n%s", body)
 	}

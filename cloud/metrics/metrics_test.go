@@ -1,9 +1,6 @@
 package metrics_test
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,27 +9,8 @@ import (
 	"github.com/loraedge/loraedge/cloud/metrics"
 	"github.com/loraedge/loraedge/cloud/route"
 	"github.com/loraedge/loraedge/cloud/uplink"
+	"github.com/loraedge/loraedge/internal/promtest"
 )
-
-// scrape serves h on a loopback server and returns one GET /metrics body.
-func scrape(t *testing.T, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s\n%s", resp.Status, b)
-	}
-	return string(b)
-}
 
 // TestHandler: every source's snapshot comes out as the documented
 // families, with the values of the scrape's moment, next to the Go runtime
@@ -65,7 +43,7 @@ func TestHandler(t *testing.T) {
 		},
 		Gateways: func() int { return 2 },
 	}
-	body := scrape(t, metrics.Handler(src))
+	body := promtest.Scrape(t, promtest.Serve(t, metrics.Handler(src)))
 	for _, want := range []string{
 		`loraedge_station_messages_total{msgtype="updf"} 40`,
 		`loraedge_station_messages_total{msgtype="jreq"} 3`,
@@ -112,7 +90,7 @@ func TestHandler(t *testing.T) {
 // TestHandlerPartialSources: absent sources leave their families out
 // instead of reporting zeros that would look like a quiet network.
 func TestHandlerPartialSources(t *testing.T) {
-	body := scrape(t, metrics.Handler(metrics.Sources{Gateways: func() int { return 0 }}))
+	body := promtest.Scrape(t, promtest.Serve(t, metrics.Handler(metrics.Sources{Gateways: func() int { return 0 }})))
 	if !strings.Contains(body, "\nloraedge_gateways_connected 0\n") {
 		t.Errorf("no gateways_connected 0 in\n%s", body)
 	}

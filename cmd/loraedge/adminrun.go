@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/loraedge/loraedge/cloud/admin"
-	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
-	"github.com/loraedge/loraedge/store"
 )
 
 // cupsAPI is what the CUPS commands (cups, update, gateway rotate, gateway
@@ -54,56 +48,15 @@ func cupsCall(a adminFlags, create bool, name string, stderr io.Writer, fn func(
 }
 
 // openCUPS is openAdmin for the CUPS commands: an admin.Service over the
-// store, with the data directory's gateway CA for rotations, or the
-// running cloud's admin API when the cloud holds the store (or --api).
+// store (which rotates credentials with the data directory's gateway CA),
+// or the running cloud's admin API when the cloud holds the store (or
+// --api).
 func openCUPS(a adminFlags, create bool, name string, stderr io.Writer) (cupsAPI, func() error, error) {
-	if a.api != "" || a.apiTokenFile != "" || a.apiCA != "" {
-		api, closeAPI, err := openAdmin(a, create, name, stderr)
-		if err != nil {
-			return nil, nil, err
-		}
-		return asCUPSAPI(api, closeAPI)
-	}
-	cfg, err := loadCloudConfig(a.config, a.data)
-	if err != nil {
-		return nil, nil, usageError{err.Error()}
-	}
-	dbPath := cfg.StorePath()
-	_, statErr := os.Stat(dbPath)
-	switch {
-	case errors.Is(statErr, fs.ErrNotExist) && !create:
-		return nil, nil, fmt.Errorf("no store at %s (no gateway added yet, or another --data or --config)", dbPath)
-	case errors.Is(statErr, fs.ErrNotExist):
-		for _, d := range []string{cfg.DataDir, filepath.Dir(dbPath)} {
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				return nil, nil, err
-			}
-		}
-	case statErr != nil:
-		return nil, nil, statErr
-	}
-	db, err := openCloudStore(dbPath, cfg.KEKPath())
-	if errors.Is(err, store.ErrLocked) {
-		api, closeAPI, err := apiFromEndpoint(cfg.DataDir, err, stderr)
-		if err != nil {
-			return nil, nil, err
-		}
-		return asCUPSAPI(api, closeAPI)
-	}
+	api, closeAPI, err := openAdmin(a, create, name, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	if statErr != nil {
-		fmt.Fprintf(stderr, "loraedge %s: created the store %s\n", name, dbPath)
-	}
-	loadCA := func() (*pki.CA, error) {
-		ca, err := pki.LoadCA(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("%w (the gateway CA is created by loraedge cloud or loraedge gateway cert)", err)
-		}
-		return ca, nil
-	}
-	return admin.NewService(db, admin.WithCA(loadCA)), db.Close, nil
+	return asCUPSAPI(api, closeAPI)
 }
 
 // asCUPSAPI turns what openAdmin returned for the admin API into a cupsAPI.

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/loraedge/loraedge/internal/promtest"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/station"
 )
@@ -244,35 +242,29 @@ func checkAgentMetrics(t *testing.T, logs *logWatcher, n int) {
 		t.Fatalf("no addr in %q", line)
 	}
 	addr, _, _ = strings.Cut(addr, " ")
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %v %v", resp.Status, err)
-	}
-	value := func(series string) float64 {
-		for _, l := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(l, series+" "); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					t.Fatalf("%s: %v", l, err)
-				}
-				return f
-			}
+	// The agent counts an uplink once its write returned, which may be
+	// after the LNS read it: scrape until the counts catch up.
+	var body string
+	value := func(series string) float64 { return promtest.Value(t, body, series) }
+	counted := []string{"loraedge_agent_frames_received_total", `loraedge_agent_uplinks_sent_total{path="live"}`}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		body = promtest.Scrape(t, "http://"+addr+"/metrics")
+		caught := true
+		for _, series := range counted {
+			caught = caught && value(series) >= float64(n)
 		}
-		t.Fatalf("no %s in /metrics:\n%s", series, body)
-		return 0
+		if caught {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, series := range counted {
+				t.Errorf("%s = %v, want at least %d", series, value(series), n)
+			}
+			break
+		}
 	}
 	if v := value(`loraedge_agent_lns_state{state="connected"}`); v != 1 {
 		t.Errorf("lns_state connected = %v, want 1", v)
-	}
-	for _, series := range []string{"loraedge_agent_frames_received_total", `loraedge_agent_uplinks_sent_total{path="live"}`} {
-		if v := value(series); v < float64(n) {
-			t.Errorf("%s = %v, want at least %d", series, v, n)
-		}
 	}
 	if v := value("loraedge_agent_spool_length"); v != 0 {
 		t.Errorf("spool_length = %v, want 0 while connected", v)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/loraedge/loraedge/cloud"
 	"github.com/loraedge/loraedge/cloud/admin"
+	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
 )
@@ -169,7 +170,14 @@ func openAdmin(a adminFlags, create bool, name string, stderr io.Writer) (adminA
 		db.Close()
 		return nil, nil, usageError{err.Error()}
 	}
-	return admin.NewService(db, admin.WithNetIDFilter(netIDs)), db.Close, nil
+	loadCA := func() (*pki.CA, error) { // only rotations and CUPS homes need it
+		ca, err := pki.LoadCA(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w (the gateway CA is created by loraedge cloud or loraedge gateway cert)", err)
+		}
+		return ca, nil
+	}
+	return admin.NewService(db, admin.WithNetIDFilter(netIDs), admin.WithCA(loadCA)), db.Close, nil
 }
 
 // gatewayNetIDFilter returns the NetIDs the cloud of cfg has its gateways
