@@ -67,11 +67,12 @@ type shellPeer struct {
 	logs   *logSink
 	out    map[byte]*strings.Builder // output per session index
 	eof    map[byte]bool             // end of output seen
+	reuse  map[byte]bool             // a stop and start at the index was asked: a new stream follows its end
 	events []string                  // "eof <idx>" and text messages, in order
 }
 
 func newShellPeer(t *testing.T, s *scripted) *shellPeer {
-	return &shellPeer{t: t, c: s.conn, logs: s.logs, out: map[byte]*strings.Builder{}, eof: map[byte]bool{}}
+	return &shellPeer{t: t, c: s.conn, logs: s.logs, out: map[byte]*strings.Builder{}, eof: map[byte]bool{}, reuse: map[byte]bool{}}
 }
 
 // next reads and files one message.
@@ -97,7 +98,11 @@ func (p *shellPeer) next() {
 		p.t.Errorf("frame for session %d after its end of output", idx)
 	}
 	if len(b) == 1 {
-		p.eof[idx] = true
+		// After the end of a shell stopped to start another at the same
+		// index, the new shell's output follows (it may come before the
+		// status answer): only its own end closes the index.
+		p.eof[idx] = !p.reuse[idx]
+		p.reuse[idx] = false
 		p.events = append(p.events, fmt.Sprintf("eof %d", idx))
 		return
 	}
@@ -363,6 +368,7 @@ func TestRmtshStop(t *testing.T) {
 
 	// Stop and start in one message: a fresh shell at the same index.
 	p.events = nil
+	p.reuse[1] = true
 	write(t, s.conn, `{"msgtype":"rmtsh","user":"carol","stop":1,"start":1}`)
 	msg, _ = p.status()
 	st = sessions(t, msg)
