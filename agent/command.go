@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"sync/atomic"
 	"time"
 
 	"github.com/loraedge/loraedge/station"
@@ -41,15 +42,28 @@ func (a *Agent) handleRuncmd(m *station.Runcmd) {
 	go func() {
 		defer a.wg.Done()
 		defer cancel()
-		out, err := cmd.CombinedOutput()
+		// The output is counted, not kept: only its size is reported, and a
+		// chatty program must not grow the agent's memory.
+		var out byteCounter
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
 		if errors.Is(err, exec.ErrWaitDelay) {
-			a.log.Info("runcmd finished", "command", m.Command, "output_bytes", len(out), "children_left", true)
+			a.log.Info("runcmd finished", "command", m.Command, "output_bytes", out.n.Load(), "children_left", true)
 			return
 		}
 		if err != nil {
-			a.log.Warn("runcmd finished with an error", "command", m.Command, "error", err, "output_bytes", len(out))
+			a.log.Warn("runcmd finished with an error", "command", m.Command, "error", err, "output_bytes", out.n.Load())
 			return
 		}
-		a.log.Info("runcmd finished", "command", m.Command, "output_bytes", len(out))
+		a.log.Info("runcmd finished", "command", m.Command, "output_bytes", out.n.Load())
 	}()
+}
+
+// byteCounter is an io.Writer that only counts what it is given; exec
+// writes stdout and stderr to it from one goroutine each.
+type byteCounter struct{ n atomic.Int64 }
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }

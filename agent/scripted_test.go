@@ -357,6 +357,9 @@ func TestRuncmdAllowed(t *testing.T) {
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("command not run: %v", err)
 	}
+	// Output is counted, stdout and stderr together, not kept.
+	write(t, s.conn, `{"msgtype":"runcmd","command":"/bin/sh","arguments":["-c","head -c 3000000 /dev/zero; head -c 5 /dev/zero >&2"]}`)
+	s.logs.wait(t, "runcmd finished", map[string]string{"command": "/bin/sh", "output_bytes": "3000005"})
 }
 
 // TestRuncmdBackgroundChild: a command that leaves a child behind holding
