@@ -287,7 +287,14 @@ func TestDownlinkRetainedReplayRefused(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, "127.0.0.1:0")
 	const dev = "0102030405060708"
-	publishRaw(t, client(t, b.URL()), "loraedge/downlink/"+dev, true, `{"FPort":1,"PayloadData":""}`)
+	// The broker acknowledges a publish before it hands it to the
+	// subscribers: a router subscribing in between would get a live copy
+	// too. A second publish from the same client, seen by a probe, marks
+	// the first one's hand-out done.
+	pub, probe := client(t, b.URL()), subscribe(t, b.URL(), "test/barrier", 1)
+	publishRaw(t, pub, "loraedge/downlink/"+dev, true, `{"FPort":1,"PayloadData":""}`)
+	publishRaw(t, pub, "test/barrier", false, "done")
+	probe.next(t)
 	events := subscribe(t, b.URL(), "loraedge/events/#", 1)
 	snk := newSink()
 	startRouter(t, nil, Options{Broker: b.URL(), Downlinks: snk})
