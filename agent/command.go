@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/loraedge/loraedge/agent/rmtsh"
 	"github.com/loraedge/loraedge/station"
 )
 
@@ -66,4 +68,43 @@ type byteCounter struct{ n atomic.Int64 }
 func (c *byteCounter) Write(p []byte) (int, error) {
 	c.n.Add(int64(len(p)))
 	return len(p), nil
+}
+
+// version is the version message: Options.Version with "rmtsh" among its
+// features exactly when remote shells are enabled and possible here.
+func (a *Agent) version() *station.Version {
+	v := a.opts.Version
+	var fs []string
+	for _, f := range strings.Fields(v.Features) {
+		if f != station.MsgTypeRmtsh {
+			fs = append(fs, f)
+		}
+	}
+	if a.opts.AllowRmtsh && rmtsh.Supported {
+		fs = append(fs, station.MsgTypeRmtsh)
+	}
+	v.Features = strings.Join(fs, " ")
+	return &v
+}
+
+// handleRmtsh refuses an rmtsh message unless Options.AllowRmtsh, and
+// otherwise hands it to the connection's shells (rmtsh.Shells.Handle).
+func (a *Agent) handleRmtsh(c *conn, m *station.Rmtsh, rx int64) {
+	if !a.opts.AllowRmtsh || c.shells == nil {
+		a.log.Warn("rmtsh refused: not enabled in the configuration", "user", m.User)
+		return
+	}
+	a.updateMuxTime(m.MuxTime, rx)
+	c.shells.Handle(m)
+}
+
+// handleBinary hands a binary frame from the LNS to the connection's
+// shells, or logs and drops it unless Options.AllowRmtsh; the connection
+// stays up either way.
+func (a *Agent) handleBinary(c *conn, b []byte) {
+	if !a.opts.AllowRmtsh || c.shells == nil {
+		a.log.Warn("binary message from the LNS ignored: rmtsh not enabled in the configuration", "bytes", len(b))
+		return
+	}
+	c.shells.Binary(b)
 }

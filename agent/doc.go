@@ -110,4 +110,16 @@
 //     Station's MCU/radio drift statistics (the hal counter and the Clock
 //     are taken as one time base), tx_enable defaults to true on radio_0 when
 //     neither station.conf nor router_config says otherwise.
+//
+// # Where things live
+//
+// This package holds the connection to the LNS (discovery, the traffic
+// session, reconnect), the plan a router_config sets (DRs, filters, TX
+// power, duty cycle), uplinks, downlinks, time sync and the spool. Around
+// it: agent/radioconf turns a router_config and the board's settings into
+// the hal.Config (sx1301_conf merge, channel allocation, the DR table);
+// agent/rmtsh runs the remote shells of one connection, reaching it only
+// through rmtsh.Conn; agent/cupsclient is the CUPS client loop;
+// agent/config reads the agent's TOML file and Station home; agent/metrics
+// serves the agent's counters to Prometheus.
 package agent

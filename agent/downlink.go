@@ -366,10 +366,10 @@ func (a *Agent) tryTx(ctx context.Context, p *plan, req dnReq, cand candidate, e
 		NoCRC:   !req.addCRC,
 		Payload: req.pdu,
 	}
-	if d.fsk {
+	if d.FSK {
 		pkt.Modulation, pkt.DataRate, pkt.FreqDeviation, pkt.Preamble = hal.ModulationFSK, fskBitRate, fskDeviation, fskPreamble
 	} else {
-		pkt.Modulation, pkt.SpreadingFactor, pkt.Bandwidth, pkt.CodeRate = hal.ModulationLoRa, d.sf, d.bw, hal.CodeRate4_5
+		pkt.Modulation, pkt.SpreadingFactor, pkt.Bandwidth, pkt.CodeRate = hal.ModulationLoRa, d.SF, d.BW, hal.CodeRate4_5
 		pkt.InvertPol = true
 		pkt.Preamble = int(req.preamble)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loraedge/loraedge/agent/internal/rctest"
 	"github.com/loraedge/loraedge/hal/sim"
 )
 
@@ -33,7 +34,7 @@ type fuzzClock struct{ *sim.VirtualClock }
 func (c fuzzClock) AfterFunc(d time.Duration, f func()) Timer { return c.VirtualClock.AfterFunc(d, f) }
 
 const fuzzRouterConfig = `{"msgtype":"router_config","NetID":null,"JoinEui":null,"region":"EU868","hwspec":"sx1301/1",` +
-	`"freq_range":[863000000,870000000],"DRs":` + eu868DRs + `,"sx1301_conf":[{"radio_0":{"enable":true,"freq":867500000},` +
+	`"freq_range":[863000000,870000000],"DRs":` + rctest.EU868DRs + `,"sx1301_conf":[{"radio_0":{"enable":true,"freq":867500000},` +
 	`"radio_1":{"enable":true,"freq":868500000},"chan_multiSF_0":{"enable":true,"radio":1,"if":-400000}}],"MuxTime":1795783677.292109}`
 
 // FuzzHandleMessage feeds arbitrary LNS messages to a configured agent on a

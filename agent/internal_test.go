@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loraedge/loraedge/agent/internal/rctest"
 	"github.com/loraedge/loraedge/hal"
 	"github.com/loraedge/loraedge/station"
 )
@@ -137,111 +137,14 @@ func TestStationRounding(t *testing.T) {
 	}
 }
 
-// eu868DRs are router_config's DRs for EU868.
-const eu868DRs = `[[12,125,0],[11,125,0],[10,125,0],[9,125,0],[8,125,0],[7,125,0],[7,250,0],[0,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0],[-1,0,0]]`
-
-func decodeRC(t *testing.T, js string) *station.RouterConfig {
-	t.Helper()
-	m, err := station.Decode([]byte(js))
-	if err != nil {
-		t.Fatalf("%s: %v", js, err)
+// TestRadioConfigUnusable checks that a router_config radioconf cannot
+// build on is errNoRadioConf, on which the agent goes back to discovery.
+func TestRadioConfigUnusable(t *testing.T) {
+	rc := rctest.RouterConfig(t, `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/2","sx1301_conf":[{}]}`)
+	p := newPlan(rc)
+	if _, err := radioConfig(rc, station.SX130xConf{}, p); !errors.Is(err, errNoRadioConf) {
+		t.Errorf("radioConfig: %v, want errNoRadioConf", err)
 	}
-	return m.(*station.RouterConfig)
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func TestRadioConfig(t *testing.T) {
-	board := station.SX130xConf{
-		LorawanPublic: ptr(false),
-		ClkSrc:        ptr(1),
-		Radios: [2]*station.RadioConf{
-			{Type: "SX1257", RSSIOffset: ptr(-166.0), TxEnable: ptr(true)},
-			{Type: "SX1255", Freq: 868_000_000, TxEnable: ptr(false)},
-		},
-	}
-	rc := decodeRC(t, `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","freq_range":[863000000,870000000],"DRs":`+eu868DRs+`,`+
-		`"SX1301_conf":[{"lorawan_public":true,"radio_0":{"enable":true,"freq":867500000},"radio_1":{"enable":true,"freq":868500000,"tx_enable":true},`+
-		`"chan_multiSF_0":{"enable":true,"radio":1,"if":-400000},"chan_multiSF_1":{"enable":true,"radio":0,"if":200000},`+
-		`"chan_Lora_std":{"enable":true,"radio":1,"if":-200000,"bandwidth":250000,"spread_factor":7},"chan_FSK":{"enable":true,"radio":1,"if":300000}},{"radio_0":{"enable":false,"freq":0}}]}`)
-	got, err := radioConfig(rc, board, newPlan(rc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := hal.Config{
-		PrivateSyncWord: false, // router_config's lorawan_public wins over station.conf's
-		ClockSource:     1,
-		Radios: [2]hal.RFChain{
-			{Enable: true, Freq: 867_500_000, Type: "SX1257", RSSIOffset: -166, TxEnable: true},
-			{Enable: true, Freq: 868_500_000, Type: "SX1255", TxEnable: true},
-		},
-		LoRaStd: hal.IFChain{Enable: true, RFChain: 1, IF: -200_000, Bandwidth: hal.BW250, SpreadingFactor: 7},
-		FSK:     hal.IFChain{Enable: true, RFChain: 1, IF: 300_000, DataRate: 50_000},
-	}
-	want.MultiSF[0] = hal.IFChain{Enable: true, RFChain: 1, IF: -400_000}
-	want.MultiSF[1] = hal.IFChain{Enable: true, RFChain: 0, IF: 200_000}
-	if got != want {
-		t.Errorf("radioConfig\n got %+v\nwant %+v", got, want)
-	}
-
-	bad := []struct{ name, js string }{
-		{"no hwspec", `{"msgtype":"router_config","region":"EU868","sx1301_conf":[{"radio_0":{"enable":true,"freq":868000000}}]}`},
-		{"other hwspec", `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/2","sx1301_conf":[{"radio_0":{"enable":true,"freq":868000000}}]}`},
-		{"no radio conf", `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1"}`},
-		{"empty array", `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","sx1301_conf":[]}`},
-		{"channel on a disabled radio", `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","sx1301_conf":[{"radio_0":{"enable":true,"freq":868000000},"radio_1":{"enable":false,"freq":0},"chan_multiSF_0":{"enable":true,"radio":1,"if":0}}]}`},
-	}
-	for _, tt := range bad {
-		t.Run(tt.name, func(t *testing.T) {
-			rc := decodeRC(t, tt.js)
-			if _, err := radioConfig(rc, station.SX130xConf{}, newPlan(rc)); !errors.Is(err, errNoRadioConf) {
-				t.Errorf("radioConfig: %v, want errNoRadioConf", err)
-			}
-		})
-	}
-}
-
-// TestAllocChannels allocates EU868's eight LoRa channels, DR6 on 868.3 MHz
-// and FSK on 868.8 MHz as Station's ral_challoc does (values worked out by
-// hand from src/ral.c).
-func TestAllocChannels(t *testing.T) {
-	rc := decodeRC(t, `{"msgtype":"router_config","region":"EU868","hwspec":"sx1301/1","DRs":`+eu868DRs+`,`+
-		`"upchannels":[[868100000,0,5],[868300000,0,6],[868500000,0,5],[867100000,0,5],[867300000,0,5],[867500000,0,5],[867700000,0,5],[867900000,0,5],[868800000,7,7]],`+
-		`"sx1301_conf":[{"radio_0":{"enable":false,"freq":0},"radio_1":{"enable":false,"freq":0}}]}`)
-	got, err := radioConfig(rc, station.SX130xConf{}, newPlan(rc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := hal.Config{
-		Radios: [2]hal.RFChain{
-			{Enable: true, Freq: 867_500_000, TxEnable: true},
-			{Enable: true, Freq: 868_450_000},
-		},
-		LoRaStd: hal.IFChain{Enable: true, RFChain: 1, IF: -150_000, Bandwidth: hal.BW250, SpreadingFactor: 7},
-		FSK:     hal.IFChain{Enable: true, RFChain: 1, IF: 350_000, DataRate: 50_000},
-	}
-	for i, off := range []int32{-400_000, -200_000, 0, 200_000, 400_000} {
-		want.MultiSF[i] = hal.IFChain{Enable: true, RFChain: 0, IF: off, Bandwidth: hal.BW125}
-	}
-	for i, off := range []int32{-350_000, -150_000, 50_000} {
-		want.MultiSF[5+i] = hal.IFChain{Enable: true, RFChain: 1, IF: off, Bandwidth: hal.BW125}
-	}
-	if got != want {
-		t.Errorf("allocation\n got %+v\nwant %+v", got, want)
-	}
-
-	t.Run("too wide for one chip", func(t *testing.T) {
-		// Channels 3 MHz apart: two radios take two, the third is left out.
-		rc := decodeRC(t, `{"msgtype":"router_config","region":"US915","hwspec":"sx1301/1","DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0]],`+
-			`"upchannels":[[902300000,0,3],[905300000,0,3],[908300000,0,3]],"sx1301_conf":[{}]}`)
-		got, err := radioConfig(rc, station.SX130xConf{}, newPlan(rc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Radios[0].Freq != 902_300_000 || got.Radios[1].Freq != 905_300_000 || !got.MultiSF[0].Enable || !got.MultiSF[1].Enable || got.MultiSF[2].Enable {
-			t.Errorf("got %+v, want 902.3 and 905.3 MHz on chains 0 and 1 only", got)
-		}
-	})
 }
 
 func TestPlan(t *testing.T) {
@@ -270,7 +173,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rc := decodeRC(t, `{"msgtype":"router_config","region":"`+tt.region+`","freq_range":[863000000,870000000],"DRs":`+eu868DRs+tt.maxEIRP+`}`)
+			rc := rctest.RouterConfig(t, `{"msgtype":"router_config","region":"`+tt.region+`","freq_range":[863000000,870000000],"DRs":`+rctest.EU868DRs+tt.maxEIRP+`}`)
 			p := newPlan(rc)
 			if got := p.eirp(tt.freq); got != tt.want {
 				t.Errorf("eirp(%d) = %v, want %v", tt.freq, got, tt.want)
@@ -284,7 +187,7 @@ func TestPlan(t *testing.T) {
 		})
 	}
 
-	rc := decodeRC(t, `{"msgtype":"router_config","region":"EU868","freq_range":[863000000,870000000],"DRs":`+eu868DRs+`}`)
+	rc := rctest.RouterConfig(t, `{"msgtype":"router_config","region":"EU868","freq_range":[863000000,870000000],"DRs":`+rctest.EU868DRs+`}`)
 	p := newPlan(rc)
 	drs := []struct {
 		rx   hal.RxPacket
@@ -303,7 +206,7 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	// A downlink-only data rate is never an uplink's (US915 DR12 = DR4).
-	us := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"US915","DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0],[8,500,0],[-1,0,0],[-1,0,0],[-1,0,0],[12,500,1],[11,500,1],[10,500,1],[9,500,1],[8,500,1],[7,500,1],[-1,0,0],[-1,0,0]]}`))
+	us := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"US915","DRs":[[10,125,0],[9,125,0],[8,125,0],[7,125,0],[8,500,0],[-1,0,0],[-1,0,0],[-1,0,0],[12,500,1],[11,500,1],[10,500,1],[9,500,1],[8,500,1],[7,500,1],[-1,0,0],[-1,0,0]]}`))
 	if got, ok := us.upDR(&hal.RxPacket{Modulation: hal.ModulationLoRa, SpreadingFactor: 7, Bandwidth: hal.BW500}); ok {
 		t.Errorf("SF7/500 mapped to DR%d, want no uplink data rate", got)
 	}
@@ -317,14 +220,14 @@ func TestPlan(t *testing.T) {
 			t.Errorf("checkFreq(%d) = %v", f, err)
 		}
 	}
-	if err := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"EU868"}`)).checkFreq(868_100_000); err == nil {
+	if err := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"EU868"}`)).checkFreq(868_100_000); err == nil {
 		t.Error("a router_config without freq_range allows a frequency; Station allows none")
 	}
 }
 
 func TestDutyCycle(t *testing.T) {
 	const ms = 1000
-	eu := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"EU868","DRs":`+eu868DRs+`}`))
+	eu := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"EU868","DRs":`+rctest.EU868DRs+`}`))
 	eu.dcBook(868_100_000, 0, 50*ms) // 1 % band: blocked for 5 s
 	for _, tt := range []struct {
 		freq uint32
@@ -340,17 +243,17 @@ func TestDutyCycle(t *testing.T) {
 			t.Errorf("EU868 dcAllows(%d, %d) = %v, want %v", tt.freq, tt.at, got, tt.ok)
 		}
 	}
-	nodc := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"EU868","nodc":true}`))
+	nodc := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"EU868","nodc":true}`))
 	nodc.dcBook(868_100_000, 0, 50*ms)
 	if !nodc.dcAllows(868_100_000, 1) {
 		t.Error("nodc: duty cycle still enforced")
 	}
-	kr := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"KR920"}`))
+	kr := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"KR920"}`))
 	kr.dcBook(922_100_000, 0, 100*ms) // 2 %: blocked for 5 s on that frequency
 	if kr.dcAllows(922_100_000, 4999*ms) || !kr.dcAllows(922_100_000, 5000*ms) || !kr.dcAllows(922_300_000, 1) {
 		t.Error("KR920 per-channel duty cycle wrong")
 	}
-	us := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"US915"}`))
+	us := newPlan(rctest.RouterConfig(t, `{"msgtype":"router_config","region":"US915"}`))
 	us.dcBook(923_300_000, 0, 400*ms)
 	if !us.dcAllows(923_300_000, 1) {
 		t.Error("US915 has no duty cycle")
@@ -382,25 +285,6 @@ func TestMemorySpool(t *testing.T) {
 	recs, _ = s.SpoolPeek(ctx, 10)
 	if len(recs) != 1 || string(recs[0].Msg) != "c" || s.Len() != 1 {
 		t.Errorf("after delete: %+v", recs)
-	}
-}
-
-// TestUpChannelDefsJSON checks that a decoded upchannel list keeps
-// Station's order rules (a stable sort by frequency).
-func TestUpChannelDefsJSON(t *testing.T) {
-	var ups []station.UpChannel
-	if err := json.Unmarshal([]byte(`[[868500000,0,5],[868100000,0,5],[868100000,6,6]]`), &ups); err != nil {
-		t.Fatal(err)
-	}
-	p := newPlan(decodeRC(t, `{"msgtype":"router_config","region":"EU868","DRs":`+eu868DRs+`}`))
-	got := upChannelDefs(ups, p)
-	want := []upChan{
-		{freq: 868_100_000, kind: kindMultiSF},
-		{freq: 868_100_000, kind: kindFast, bw: hal.BW250, sf: 7},
-		{freq: 868_500_000, kind: kindMultiSF},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 

@@ -6,22 +6,10 @@ import (
 	"math"
 	"sync"
 
+	"github.com/loraedge/loraedge/agent/radioconf"
 	"github.com/loraedge/loraedge/hal"
 	"github.com/loraedge/loraedge/station"
 )
-
-// numDRs is the number of data rates a router_config defines (DR_CNT).
-const numDRs = 16
-
-// drDef is one data rate as Station keeps it (rps_t): LoRa SF 7..12 at
-// 125/250/500 kHz, or FSK.
-type drDef struct {
-	defined bool
-	fsk     bool
-	sf      int
-	bw      uint32 // Hz
-	dnOnly  bool
-}
 
 // Duty-cycle bands of EU868 (freq2band in src/s2e.c) and their rates:
 // a transmission of airtime T blocks its band for T×rate.
@@ -59,7 +47,7 @@ const (
 // each router_config.
 type plan struct {
 	region   string // Station's canonical name; "" when not recognised
-	drs      [numDRs]drDef
+	drs      [radioconf.NumDRs]radioconf.DR
 	freqMin  uint32
 	freqMax  uint32
 	txpow    float64 // dBm EIRP
@@ -114,29 +102,12 @@ func newPlan(rc *station.RouterConfig) *plan {
 	p := &plan{
 		freqMin:  rc.FreqRange[0],
 		freqMax:  rc.FreqRange[1],
+		drs:      radioconf.DataRates(rc),
 		filter:   station.NewUplinkFilter(rc),
 		upperEUI: rc.UpperEUIKeys,
 		dcFreq:   map[uint32]int64{},
 	}
 	p.regionLimits(rc.Region)
-	for i, d := range rc.DRs {
-		i = min(i, numDRs-1) // Station writes extra entries over DR15
-		if d.SF < 0 {
-			p.drs[i] = drDef{}
-			continue
-		}
-		bw := uint32(hal.BW500)
-		switch d.BW {
-		case 125:
-			bw = hal.BW125
-		case 250:
-			bw = hal.BW250
-		}
-		p.drs[i] = drDef{defined: true, fsk: d.SF == 0, sf: d.SF, bw: bw, dnOnly: d.DnOnly}
-		if d.SF == 0 {
-			p.drs[i].bw = 0
-		}
-	}
 	if rc.MaxEIRP != nil {
 		// Station keeps powers in tenths of a dB, truncated.
 		eirp := math.Trunc(*rc.MaxEIRP*10) / 10
@@ -174,13 +145,13 @@ func (p *plan) inherit(prev *plan, rc *station.RouterConfig) {
 // does, and Station drops the frame.
 func (p *plan) upDR(rx *hal.RxPacket) (int, bool) {
 	for i, d := range p.drs {
-		if !d.defined || d.dnOnly {
+		if !d.Defined || d.DnOnly {
 			continue
 		}
 		switch {
-		case rx.Modulation == hal.ModulationFSK && d.fsk:
+		case rx.Modulation == hal.ModulationFSK && d.FSK:
 			return i, true
-		case rx.Modulation == hal.ModulationLoRa && !d.fsk && d.sf == rx.SpreadingFactor && d.bw == rx.Bandwidth:
+		case rx.Modulation == hal.ModulationLoRa && !d.FSK && d.SF == rx.SpreadingFactor && d.BW == rx.Bandwidth:
 			return i, true
 		}
 	}
@@ -189,7 +160,7 @@ func (p *plan) upDR(rx *hal.RxPacket) (int, bool) {
 
 // checkDR is check_dr: a data rate defined in DRs.
 func (p *plan) checkDR(dr int) error {
-	if dr < 0 || dr >= numDRs || !p.drs[dr].defined {
+	if dr < 0 || dr >= radioconf.NumDRs || !p.drs[dr].Defined {
 		return fmt.Errorf("illegal datarate value %d for region %q", dr, p.region)
 	}
 	return nil
@@ -262,135 +233,14 @@ func (p *plan) dcBook(freq uint32, t, air int64) {
 // agent closes the connection, as Station does.
 var errNoRadioConf = errors.New("agent: router_config cannot configure the radio")
 
-// radioConfig merges element 0 of the router_config's radio
-// configuration over the board's station.conf settings, allocates
-// upchannels as Station does, and returns the concentrator configuration.
+// radioConfig is the concentrator configuration of a router_config over
+// the board's station.conf settings (radioconf.Build), and sets the plan's
+// antenna gain from them; an unusable one is errNoRadioConf.
 func radioConfig(rc *station.RouterConfig, board station.SX130xConf, p *plan) (hal.Config, error) {
-	if rc.HWSpec == "" {
-		return hal.Config{}, fmt.Errorf("%w: no hwspec", errNoRadioConf)
-	}
-	if rc.HWSpec != station.HWSpecSX1301 {
-		return hal.Config{}, fmt.Errorf("%w: unsupported hwspec %q", errNoRadioConf, rc.HWSpec)
-	}
-	if len(rc.SX130xConf) == 0 {
-		return hal.Config{}, fmt.Errorf("%w: no sx1301_conf/sx1302_conf array", errNoRadioConf)
-	}
-	m := mergeSX130x(board, rc.SX130xConf[0])
-	p.adjust, p.adjustSet = txPowAdjust(board, rc.SX130xConf[0])
-	cfg := halConfig(m)
-	if len(rc.UpChannels) > 0 {
-		allocChannels(&cfg, upChannelDefs(rc.UpChannels, p))
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := radioconf.Build(rc, board)
+	if err != nil {
 		return hal.Config{}, fmt.Errorf("%w: %w", errNoRadioConf, err)
 	}
+	p.adjust, p.adjustSet = radioconf.AntennaGain(rc, board)
 	return cfg, nil
-}
-
-// txPowAdjust is Station's txpowAdjust, one board-wide antenna gain that
-// any radio_N object may set with "antenna_gain" or "txpow_adjust"
-// (parse_rfconf): the router_config's, parsed after station.conf, wins over
-// the board's. ok is false when neither sets it.
-func txPowAdjust(board, rc station.SX130xConf) (dB float64, ok bool) {
-	if v, ok := rc.TxPowAdjust(); ok {
-		return v, true
-	}
-	return board.TxPowAdjust()
-}
-
-// mergeSX130x lays the router_config's conf over station.conf's as Station
-// parses one after the other into the same structure: board settings and
-// radio attributes that the router_config sets replace the board's (a
-// radio without "enable" keeps the board's setting, false when the board
-// has none), IF channels it names replace the board's whole. The antenna
-// gain is not merged here (see txPowAdjust).
-func mergeSX130x(board, rc station.SX130xConf) station.SX130xConf {
-	m := board
-	if rc.LorawanPublic != nil {
-		m.LorawanPublic = rc.LorawanPublic
-	}
-	if rc.ClkSrc != nil {
-		m.ClkSrc = rc.ClkSrc
-	}
-	for i, r := range rc.Radios {
-		if r == nil {
-			continue
-		}
-		merged := *r
-		if b := board.Radios[i]; b != nil {
-			if merged.EnableAbsent {
-				merged.Enable, merged.EnableAbsent = b.Enable && !b.EnableAbsent, false
-			}
-			if merged.Freq == 0 {
-				merged.Freq = b.Freq
-			}
-			if merged.Type == "" {
-				merged.Type = b.Type
-			}
-			if merged.RSSIOffset == nil {
-				merged.RSSIOffset = b.RSSIOffset
-			}
-			if merged.TxEnable == nil {
-				merged.TxEnable = b.TxEnable
-			}
-		}
-		m.Radios[i] = &merged
-	}
-	for i, c := range rc.MultiSF {
-		if c != nil {
-			m.MultiSF[i] = c
-		}
-	}
-	if rc.LoraStd != nil {
-		m.LoraStd = rc.LoraStd
-	}
-	if rc.FSK != nil {
-		m.FSK = rc.FSK
-	}
-	return m
-}
-
-// halConfig turns a merged conf into a concentrator configuration.
-// lorawan_public defaults to true (the public sync word); radio_0 may
-// transmit unless tx_enable says otherwise (Station's default is false,
-// which leaves a gateway deaf to downlinks when station.conf forgets it);
-// an FSK chain without a bit rate gets LoRaWAN's 50 kbit/s.
-func halConfig(c station.SX130xConf) hal.Config {
-	var cfg hal.Config
-	if c.LorawanPublic != nil {
-		cfg.PrivateSyncWord = !*c.LorawanPublic
-	}
-	if c.ClkSrc != nil {
-		cfg.ClockSource = *c.ClkSrc
-	}
-	for i, r := range c.Radios {
-		if r == nil {
-			continue
-		}
-		rf := hal.RFChain{Enable: r.Enable && !r.EnableAbsent, Freq: r.Freq, Type: r.Type, TxEnable: i == 0}
-		if r.RSSIOffset != nil {
-			rf.RSSIOffset = float32(*r.RSSIOffset)
-		}
-		if r.TxEnable != nil {
-			rf.TxEnable = *r.TxEnable
-		}
-		cfg.Radios[i] = rf
-	}
-	for i, ch := range c.MultiSF {
-		if ch != nil {
-			cfg.MultiSF[i] = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth}
-		}
-	}
-	if ch := c.LoraStd; ch != nil {
-		cfg.LoRaStd = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth, SpreadingFactor: ch.SpreadFactor}
-	}
-	if ch := c.FSK; ch != nil {
-		cfg.FSK = hal.IFChain{Enable: ch.Enable, RFChain: ch.Radio, IF: ch.IF, Bandwidth: ch.Bandwidth, DataRate: ch.DataRate}
-		if cfg.FSK.DataRate == 0 {
-			// LNSes leave the rate out; Semtech's HAL would then take
-			// 64 kbit/s and hear no LoRaWAN (50 kbit/s) FSK frame.
-			cfg.FSK.DataRate = fskBitRate
-		}
-	}
-	return cfg
 }

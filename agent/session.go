@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/loraedge/loraedge/agent/rmtsh"
 	"github.com/loraedge/loraedge/station"
 )
 
@@ -36,13 +37,13 @@ type conn struct {
 	ws           wsConn
 	writeTimeout time.Duration
 	writeMu      sync.Mutex
-	configured   atomic.Bool // router_config applied
-	flushing     atomic.Bool // spool flush started
-	shells       *rmtshTable // remote shells; nil unless Options.AllowRmtsh
+	configured   atomic.Bool   // router_config applied
+	flushing     atomic.Bool   // spool flush started
+	shells       *rmtsh.Shells // remote shells; nil unless Options.AllowRmtsh
 }
 
-// writeText writes one text message; a failed write closes the socket.
-func (c *conn) writeText(b []byte) error {
+// WriteText writes one text message; a failed write closes the socket.
+func (c *conn) WriteText(b []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
@@ -53,9 +54,9 @@ func (c *conn) writeText(b []byte) error {
 	return nil
 }
 
-// writeBinary writes one binary message (rmtsh data); a failed write
+// WriteBinary writes one binary message (rmtsh data); a failed write
 // closes the socket.
-func (c *conn) writeBinary(b []byte) error {
+func (c *conn) WriteBinary(b []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.writeTimeout))
@@ -72,7 +73,7 @@ func (c *conn) send(m station.Message) error {
 	if err != nil {
 		return err
 	}
-	return c.writeText(b)
+	return c.WriteText(b)
 }
 
 // close sends a close frame with code and closes the socket.
@@ -211,7 +212,7 @@ func (a *Agent) traffic(ctx context.Context, creds Credentials, uri string) (up,
 	}
 	c := &conn{ws: ws, writeTimeout: a.opts.WriteTimeout}
 	if a.opts.AllowRmtsh {
-		c.shells = a.newRmtshTable(c)
+		c.shells = rmtsh.New(c, a.log, a.clock)
 	}
 	a.mu.Lock()
 	a.conn = c
@@ -228,7 +229,7 @@ func (a *Agent) traffic(ctx context.Context, creds Credentials, uri string) (up,
 		}
 		a.mu.Unlock()
 		ws.Close()
-		c.shells.close() // remote shells end with the connection
+		c.shells.Close() // remote shells end with the connection
 		flush.Wait()
 		a.setState(StateDisconnected)
 	}()
@@ -424,7 +425,7 @@ func (a *Agent) flushSpool(ctx context.Context, c *conn) bool {
 		}
 		ids := make([]uint64, 0, len(recs))
 		for _, r := range recs {
-			if err := c.writeText(r.Msg); err != nil {
+			if err := c.WriteText(r.Msg); err != nil {
 				a.log.Info("spool flush interrupted", "error", err)
 				if len(ids) > 0 {
 					a.deleteSpooled(ctx, ids)

@@ -147,7 +147,7 @@ func (a *Agent) emitUplink(ctx context.Context, b []byte) {
 	a.outMu.Lock()
 	defer a.outMu.Unlock()
 	if c := a.live; c != nil {
-		err := c.writeText(b)
+		err := c.WriteText(b)
 		if err == nil {
 			a.count(func(s *Stats) { s.Sent++ })
 			return

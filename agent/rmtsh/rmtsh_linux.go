@@ -1,6 +1,6 @@
 //go:build linux
 
-package agent
+package rmtsh
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rmtshSupported says whether remote shells can be started here.
-const rmtshSupported = true
+// Supported says whether remote shells can be started here.
+const Supported = true
 
 // rmtshDrain is how long the output of a shell that has exited is still
 // read: enough for what it wrote last, bounded in case a process that left
@@ -48,7 +48,7 @@ func startShell(term string) (shell, error) {
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		master.Close()
-		return nil, fmt.Errorf("agent: rmtsh: start sh: %w", err)
+		return nil, fmt.Errorf("rmtsh: start sh: %w", err)
 	}
 	return &ptyShell{pty: master, cmd: cmd}, nil
 }
@@ -58,14 +58,14 @@ func startShell(term string) (shell, error) {
 func openPTY() (master, slave *os.File, err error) {
 	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("agent: rmtsh: open /dev/ptmx: %w", err)
+		return nil, nil, fmt.Errorf("rmtsh: open /dev/ptmx: %w", err)
 	}
 	// A non-blocking descriptor gives a File that the runtime poller
 	// serves: Close then wakes a blocked Read or Write.
 	master = os.NewFile(uintptr(fd), "/dev/ptmx")
 	fail := func(what string, err error) (*os.File, *os.File, error) {
 		master.Close()
-		return nil, nil, fmt.Errorf("agent: rmtsh: %s: %w", what, err)
+		return nil, nil, fmt.Errorf("rmtsh: %s: %w", what, err)
 	}
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		return fail("unlock pty", err)

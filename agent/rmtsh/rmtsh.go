@@ -1,9 +1,15 @@
-package agent
+// Package rmtsh is the gateway agent's remote shells, as src-linux/rmtsh.c
+// in Basics Station 2.0.6 has them: the LNS starts and stops shells by
+// index with "rmtsh" messages, and the shells' input and output travel in
+// binary frames whose first byte is the index; a frame with nothing after
+// the index is the end of the output. It is apart from package agent so
+// that what a shell may do to the connection is only what Conn offers.
+package rmtsh
 
 import (
 	"errors"
 	"io"
-	"strings"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,10 +17,22 @@ import (
 	"github.com/loraedge/loraedge/station"
 )
 
-// Remote shells (rmtsh), as src-linux/rmtsh.c in Station 2.0.6 has them:
-// the LNS starts and stops shells by index with "rmtsh" messages, and the
-// shells' input and output travel in binary frames whose first byte is the
-// index; a frame with nothing after the index is the end of the output.
+// Conn is what the shells need of the connection to the LNS. Writes may
+// block while the connection is slow (that holds the shells' output back);
+// a failed write is taken as the connection ending.
+type Conn interface {
+	// WriteBinary writes one binary message.
+	WriteBinary(b []byte) error
+	// WriteText writes one text message.
+	WriteText(b []byte) error
+}
+
+// Clock gives the time in which the shells' ages are reported.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+}
+
 const (
 	// maxRmtsh is how many shells may run at once (Station's MAX_RMTSH):
 	// session indices are 0 to maxRmtsh-1.
@@ -43,7 +61,7 @@ const (
 
 // errRmtshUnsupported is what starting a shell gives where there are no
 // pseudo-terminals to start it on.
-var errRmtshUnsupported = errors.New("agent: rmtsh: remote shells are supported on Linux only")
+var errRmtshUnsupported = errors.New("rmtsh: remote shells are supported on Linux only")
 
 // shell is a running remote shell: the terminal's side the agent holds
 // (reads give the shell's output, writes its input; Close makes blocked
@@ -59,11 +77,12 @@ type shell interface {
 	wait()
 }
 
-// rmtshTable holds the remote shells of one traffic connection: they end
-// with it.
-type rmtshTable struct {
-	a     *Agent
-	c     *conn
+// Shells holds the remote shells of one traffic connection: they end with
+// it (Close).
+type Shells struct {
+	conn  Conn
+	log   *slog.Logger
+	clock Clock
 	spawn func(term string) (shell, error)
 	wg    sync.WaitGroup // every goroutine of every session
 
@@ -97,73 +116,51 @@ type rmtshSession struct {
 	wake chan struct{} // input waiting (capacity 1)
 }
 
-// newRmtshTable returns the shell table of connection c.
-func (a *Agent) newRmtshTable(c *conn) *rmtshTable {
-	return &rmtshTable{a: a, c: c, spawn: startShell}
+// New returns the remote shells of connection c, which log to log and
+// report ages by clock.
+func New(c Conn, log *slog.Logger, clock Clock) *Shells {
+	return &Shells{conn: c, log: log, clock: clock, spawn: startShell}
 }
 
-// version is the version message: Options.Version with "rmtsh" among its
-// features exactly when remote shells are enabled and possible here.
-func (a *Agent) version() *station.Version {
-	v := a.opts.Version
-	var fs []string
-	for _, f := range strings.Fields(v.Features) {
-		if f != station.MsgTypeRmtsh {
-			fs = append(fs, f)
-		}
-	}
-	if a.opts.AllowRmtsh && rmtshSupported {
-		fs = append(fs, station.MsgTypeRmtsh)
-	}
-	v.Features = strings.Join(fs, " ")
-	return &v
-}
-
-// handleRmtsh handles an rmtsh message (s2e_handleRmtsh): it refuses it
-// unless Options.AllowRmtsh; otherwise it stops the session at index Stop,
-// starts one at index Start, and answers with the state of every session.
-// A message with an index out of range is ignored, as Station ignores one
-// that fails to parse.
-func (a *Agent) handleRmtsh(c *conn, m *station.Rmtsh, rx int64) {
-	if !a.opts.AllowRmtsh || c.shells == nil {
-		a.log.Warn("rmtsh refused: not enabled in the configuration", "user", m.User)
-		return
-	}
-	a.updateMuxTime(m.MuxTime, rx)
+// Handle handles an rmtsh message (s2e_handleRmtsh): it stops the session
+// at index Stop, starts one at index Start, and answers with the state of
+// every session. A message with an index out of range is ignored, as
+// Station ignores one that fails to parse. Whether remote shells are
+// allowed at all is the caller's decision.
+func (t *Shells) Handle(m *station.Rmtsh) {
 	for _, p := range []*int{m.Stop, m.Start} {
 		if p != nil && (*p < 0 || *p >= maxRmtsh) {
-			a.log.Warn("rmtsh request ignored: session index out of range", "index", *p, "max_sessions", maxRmtsh, "user", m.User)
+			t.log.Warn("rmtsh request ignored: session index out of range", "index", *p, "max_sessions", maxRmtsh, "user", m.User)
 			return
 		}
 	}
-	t := c.shells
 	if m.Stop != nil {
 		t.stop(*m.Stop)
 	}
 	if m.Start != nil {
 		t.start(*m.Start, m.User, m.Term)
 	}
-	if err := c.send(t.status()); err != nil {
-		a.log.Info("rmtsh status not sent", "error", err)
+	b, err := station.Encode(t.status())
+	if err == nil {
+		err = t.conn.WriteText(b)
+	}
+	if err != nil {
+		t.log.Info("rmtsh status not sent", "error", err)
 	}
 }
 
-// handleBinary handles a binary frame from the LNS (s2e_onBinary): data for
-// the shell whose index is the first byte. Frames for no running shell are
-// logged and dropped; the connection stays up.
-func (a *Agent) handleBinary(c *conn, b []byte) {
-	if !a.opts.AllowRmtsh || c.shells == nil {
-		a.log.Warn("binary message from the LNS ignored: rmtsh not enabled in the configuration", "bytes", len(b))
-		return
-	}
+// Binary handles a binary frame from the LNS (s2e_onBinary): data for the
+// shell whose index is the first byte. Frames for no running shell are
+// logged and dropped.
+func (t *Shells) Binary(b []byte) {
 	idx, data, ok := parseRmtshFrame(b)
 	switch {
 	case !ok:
-		a.log.Debug("empty binary message from the LNS ignored")
+		t.log.Debug("empty binary message from the LNS ignored")
 	case idx >= maxRmtsh:
-		a.log.Warn("rmtsh data for an unknown session index dropped", "index", idx, "max_sessions", maxRmtsh, "bytes", len(data))
+		t.log.Warn("rmtsh data for an unknown session index dropped", "index", idx, "max_sessions", maxRmtsh, "bytes", len(data))
 	default:
-		c.shells.input(idx, data)
+		t.input(idx, data)
 	}
 }
 
@@ -176,12 +173,12 @@ func parseRmtshFrame(b []byte) (idx int, data []byte, ok bool) {
 	return int(b[0]), b[1:], true
 }
 
-// now is the agent's clock in Unix µs.
-func (t *rmtshTable) now() int64 { return t.a.clock.Now().UnixMicro() }
+// now is the clock in Unix µs.
+func (t *Shells) now() int64 { return t.clock.Now().UnixMicro() }
 
 // start starts a shell at index idx (startRmtsh), unless one runs there.
-func (t *rmtshTable) start(idx int, user, term string) {
-	log := t.a.log.With("index", idx, "user", user)
+func (t *Shells) start(idx int, user, term string) {
+	log := t.log.With("index", idx, "user", user)
 	if term == "" {
 		term = rmtshDefaultTerm
 	}
@@ -231,12 +228,12 @@ func validTerm(term string) bool {
 
 // stop stops the shell at idx (stopRmtsh) and returns once its end of
 // output has been sent, so that it comes before the status answer.
-func (t *rmtshTable) stop(idx int) {
+func (t *Shells) stop(idx int) {
 	t.mu.Lock()
 	s := t.slots[idx].sess
 	t.mu.Unlock()
 	if s == nil {
-		t.a.log.Info("rmtsh stop: no shell at that index", "index", idx)
+		t.log.Info("rmtsh stop: no shell at that index", "index", idx)
 		return
 	}
 	s.end(rmtshByLNS)
@@ -244,7 +241,7 @@ func (t *rmtshTable) stop(idx int) {
 }
 
 // status is the answer to every rmtsh request: one entry per index.
-func (t *rmtshTable) status() *station.Rmtsh {
+func (t *Shells) status() *station.Rmtsh {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -269,17 +266,17 @@ func (t *rmtshTable) status() *station.Rmtsh {
 
 // input queues data for the shell at idx (dn_fill); a shell with more than
 // rmtshInput bytes waiting is stopped.
-func (t *rmtshTable) input(idx int, data []byte) {
+func (t *Shells) input(idx int, data []byte) {
 	t.mu.Lock()
 	s := t.slots[idx].sess
 	t.mu.Unlock()
 	if s == nil {
-		t.a.log.Warn("rmtsh data for a session that is not running dropped", "index", idx, "bytes", len(data))
+		t.log.Warn("rmtsh data for a session that is not running dropped", "index", idx, "bytes", len(data))
 		return
 	}
 	if len(data) == 0 {
 		// Station writes nothing for an empty frame from the LNS.
-		t.a.log.Debug("rmtsh empty data frame from the LNS ignored", "index", idx)
+		t.log.Debug("rmtsh empty data frame from the LNS ignored", "index", idx)
 		return
 	}
 	s.inMu.Lock()
@@ -289,7 +286,7 @@ func (t *rmtshTable) input(idx int, data []byte) {
 	}
 	s.inMu.Unlock()
 	if over {
-		t.a.log.Error("rmtsh input overflow: the shell does not read; stopping it", "index", idx, "user", s.user, "pid", s.sh.pid(), "limit", rmtshInput)
+		t.log.Error("rmtsh input overflow: the shell does not read; stopping it", "index", idx, "user", s.user, "pid", s.sh.pid(), "limit", rmtshInput)
 		s.end(rmtshOverflow)
 		return
 	}
@@ -300,7 +297,7 @@ func (t *rmtshTable) input(idx int, data []byte) {
 }
 
 // inputLoop writes the LNS's data to the shell (dn_write).
-func (t *rmtshTable) inputLoop(s *rmtshSession) {
+func (t *Shells) inputLoop(s *rmtshSession) {
 	defer t.wg.Done()
 	for {
 		select {
@@ -326,7 +323,7 @@ func (t *rmtshTable) inputLoop(s *rmtshSession) {
 // (a frame with the index alone) is sent. Writing frames waits for the
 // connection, so a slow LNS holds the shell back rather than filling
 // memory.
-func (t *rmtshTable) output(s *rmtshSession) {
+func (t *Shells) output(s *rmtshSession) {
 	defer t.wg.Done()
 	defer close(s.done)
 	buf := make([]byte, rmtshFrame)
@@ -336,7 +333,7 @@ func (t *rmtshTable) output(s *rmtshSession) {
 		n, err := s.sh.Read(buf[1:])
 		if n > 0 {
 			s.mtime.Store(t.now())
-			if werr := t.c.writeBinary(buf[:1+n]); werr != nil {
+			if werr := t.conn.WriteBinary(buf[:1+n]); werr != nil {
 				reason = rmtshSendFailed
 				break
 			}
@@ -355,11 +352,11 @@ func (t *rmtshTable) output(s *rmtshSession) {
 	closed := t.closed
 	t.mu.Unlock()
 	if !closed && s.reason != rmtshSendFailed {
-		if err := t.c.writeBinary([]byte{byte(s.idx)}); err != nil {
-			t.a.log.Info("rmtsh end of output not sent", "index", s.idx, "error", err)
+		if err := t.conn.WriteBinary([]byte{byte(s.idx)}); err != nil {
+			t.log.Info("rmtsh end of output not sent", "index", s.idx, "error", err)
 		}
 	}
-	t.a.log.Info("rmtsh stopped", "index", s.idx, "user", s.user, "pid", s.sh.pid(), "reason", s.reason)
+	t.log.Info("rmtsh stopped", "index", s.idx, "user", s.user, "pid", s.sh.pid(), "reason", s.reason)
 }
 
 // end kills the shell and closes its terminal, once; reason says why.
@@ -372,9 +369,9 @@ func (s *rmtshSession) end(reason string) {
 	})
 }
 
-// close ends every shell of the table (the connection has ended) and
-// waits for all their goroutines. It may be called on a nil table.
-func (t *rmtshTable) close() {
+// Close ends every shell (the connection has ended) and waits for all
+// their goroutines. It may be called on a nil Shells.
+func (t *Shells) Close() {
 	if t == nil {
 		return
 	}

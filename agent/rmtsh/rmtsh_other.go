@@ -1,9 +1,9 @@
 //go:build !linux
 
-package agent
+package rmtsh
 
-// rmtshSupported says whether remote shells can be started here.
-const rmtshSupported = false
+// Supported says whether remote shells can be started here.
+const Supported = false
 
 // startShell fails: remote shells need Linux's pseudo-terminals.
 func startShell(string) (shell, error) { return nil, errRmtshUnsupported }

@@ -1,4 +1,4 @@
-package agent
+package radioconf
 
 import (
 	"math"
@@ -46,7 +46,7 @@ type upChan struct {
 // frequency, each turned into a multi-SF channel when one of its data
 // rates is 125 kHz LoRa, plus (in its own slot, or an added one) the fast
 // LoRa and FSK modems its other data rates need.
-func upChannelDefs(ups []station.UpChannel, p *plan) []upChan {
+func upChannelDefs(ups []station.UpChannel, drs *[NumDRs]DR) []upChan {
 	type slot struct {
 		freq         uint32
 		minDR, maxDR int
@@ -72,15 +72,15 @@ func upChannelDefs(ups []station.UpChannel, p *plan) []upChan {
 		if s.freq == 0 {
 			break
 		}
-		drs := func(yield func(drDef) bool) {
-			for dr := s.minDR; dr <= s.maxDR && dr < numDRs; dr++ {
-				if dr >= 0 && p.drs[dr].defined && !yield(p.drs[dr]) {
+		rates := func(yield func(DR) bool) {
+			for dr := s.minDR; dr <= s.maxDR && dr < NumDRs; dr++ {
+				if dr >= 0 && drs[dr].Defined && !yield(drs[dr]) {
 					return
 				}
 			}
 		}
-		for d := range drs {
-			if !d.fsk && d.bw == hal.BW125 {
+		for d := range rates {
+			if !d.FSK && d.BW == hal.BW125 {
 				out[i].kind = kindMultiSF
 				break
 			}
@@ -92,14 +92,14 @@ func upChannelDefs(ups []station.UpChannel, p *plan) []upChan {
 				out = append(out, c)
 			}
 		}
-		for d := range drs {
-			if !d.fsk && (d.bw == hal.BW250 || d.bw == hal.BW500) {
-				place(upChan{freq: s.freq, kind: kindFast, bw: d.bw, sf: d.sf})
+		for d := range rates {
+			if !d.FSK && (d.BW == hal.BW250 || d.BW == hal.BW500) {
+				place(upChan{freq: s.freq, kind: kindFast, bw: d.BW, sf: d.SF})
 				break
 			}
 		}
-		for d := range drs {
-			if d.fsk && !d.dnOnly {
+		for d := range rates {
+			if d.FSK && !d.DnOnly {
 				place(upChan{freq: s.freq, kind: kindFSK})
 				break
 			}
@@ -162,7 +162,7 @@ func allocChannels(cfg *hal.Config, chans []upChan) {
 			s := &spans[rf]
 			if s.hi == 0 || c.freq >= s.hi-2*maxCoff125 && c.freq <= s.lo+2*maxCoff125 {
 				grow(s, c.freq)
-				alloc(rf, (s.lo+s.hi)/2, hal.IFChainFSK, hal.IFChain{DataRate: 50_000}, c.freq)
+				alloc(rf, (s.lo+s.hi)/2, hal.IFChainFSK, hal.IFChain{DataRate: fskBitRate}, c.freq)
 				modem++
 				break
 			}
