@@ -67,7 +67,7 @@ destination with exactly these settings.
 	var a adminFlags
 	a.register(fs)
 	topic := fs.String("mqtt-topic", "", "MQTT topic template")
-	qos := fs.Int("qos", -1, "MQTT QoS 0, 1 or 2 (default 1)")
+	qos := fs.Int("qos", -1, "MQTT QoS 0, 1 or 2; -1 means 1")
 	httpURL := fs.String("http", "", "webhook URL (http or https)")
 	header := fs.String("header", "", "header carrying the secret (default Authorization)")
 	secretFile := fs.String("header-secret-file", "", "file holding the header's value")

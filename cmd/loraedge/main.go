@@ -40,7 +40,7 @@ func commands() map[string]command {
 		"decode":      {"decode a LoRaWAN frame (hex or base64) to JSON, checking MICs with the keys given", runDecode},
 		"version":     {"print the version", runVersion},
 		"kek":         {"rotate the key-encryption key that seals the cloud store (kek rotate --data DIR)", runKEK},
-		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud --config FILE)", runCloud},
+		"cloud":       {"run the cloud: the Basics Station endpoint for gateways (cloud [--config FILE] [--data DIR])", runCloud},
 		"agent":       {"run the gateway agent, a Basics Station client (agent --config FILE | --home DIR)", runAgent},
 		"sim":         {"run simulated devices for gateways on Station's radio-simulation socket (sim --config FILE)", runSim},
 		"gateway":     {"manage gateways: add, list, rm, cert, rotate, cups-home", runGateway},
