@@ -17,8 +17,8 @@ import (
 // runKEK implements `loraedge kek rotate|id`: the key-encryption key that
 // seals the cloud store's keys. It prints KEK ids only, never a key.
 func runKEK(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	usage := func() {
-		fmt.Fprintln(stderr, `usage: loraedge kek rotate|id --data DIR [--db FILE] [--kek FILE]
+	kekUsage := func(w io.Writer) {
+		fmt.Fprintln(w, `usage: loraedge kek rotate|id --data DIR [--db FILE] [--kek FILE]
 
   rotate  seal every key of the store under a new KEK, in one transaction,
           and replace the KEK file crash-safely (stop the cloud first)
@@ -27,6 +27,7 @@ func runKEK(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 DIR holds `+store.DefaultDBFile+` and `+store.DefaultKEKFile+`; --db and --kek name the files
 elsewhere.`)
 	}
+	usage := func() { kekUsage(stderr) }
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage()
 		if len(args) == 0 {
@@ -41,13 +42,12 @@ elsewhere.`)
 		return exitUsage
 	}
 	flags := flag.NewFlagSet("kek "+sub, flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = usage
+	flags.Usage = func() { kekUsage(flags.Output()) }
 	dataDir := flags.String("data", "", "data directory holding "+store.DefaultDBFile+" and "+store.DefaultKEKFile)
 	dbPath := flags.String("db", "", "store file (default DIR/"+store.DefaultDBFile+")")
 	kekPath := flags.String("kek", "", "KEK file (default DIR/"+store.DefaultKEKFile+")")
-	if err := flags.Parse(args[1:]); err != nil {
-		return exitUsage
+	if code, done := parseFlags(flags, args[1:], stdout, stderr); done {
+		return code
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "loraedge kek %s: unexpected argument %q\n", sub, flags.Arg(0))

@@ -117,3 +117,18 @@ func TestKEKCommandRefusals(t *testing.T) {
 		t.Errorf("a refused command created %d files in the data dir", len(entries))
 	}
 }
+
+// TestKEKHelp: asking for help is not an error: the usage goes to stdout
+// and the exit status is 0, as for every other command.
+func TestKEKHelp(t *testing.T) {
+	for _, args := range [][]string{{"kek", "--help"}, {"kek", "rotate", "--help"}, {"kek", "id", "-h"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != exitOK || !strings.Contains(out.String()+errOut.String(), "usage: loraedge kek rotate|id") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 0 and the usage", args, code, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"kek", "rotate", "--bogus"}, &out, &errOut); code != exitUsage || !strings.Contains(errOut.String(), "-bogus") {
+		t.Errorf("unknown flag: exit %d, stderr %q; want 2 naming it", code, errOut.String())
+	}
+}

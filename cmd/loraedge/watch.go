@@ -101,7 +101,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // one line), and for an uplink the decoded payload bytes as well.
 func formatWatched(topic string, payload []byte, compact bool) string {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s ", topic)
+	b.WriteString(topic)
 	var pretty bytes.Buffer
 	var err error
 	if compact {
@@ -110,10 +110,12 @@ func formatWatched(topic string, payload []byte, compact bool) string {
 		err = json.Indent(&pretty, payload, "", "  ")
 	}
 	if err != nil {
-		fmt.Fprintf(&b, "%q", payload)
+		fmt.Fprintf(&b, " %q", payload)
 		return b.String()
 	}
-	if !compact {
+	if compact {
+		b.WriteByte(' ')
+	} else {
 		b.WriteByte('\n')
 	}
 	b.Write(pretty.Bytes())
