@@ -19,9 +19,9 @@ type RouterConfigOptions struct {
 	JoinEUIs []JoinEUIRange
 }
 
-// defaultSubBand is the sub-band of a US915/AU915 gateway whose record
+// DefaultSubBand is the sub-band of a US915/AU915 gateway whose record
 // names none: sub-band 2, the one most networks use.
-const defaultSubBand = 2
+const DefaultSubBand = 2
 
 func (s *Server) routerConfigOptions() RouterConfigOptions {
 	return RouterConfigOptions{NetIDs: s.opts.NetIDs, JoinEUIs: s.opts.JoinEUIs}
@@ -135,7 +135,7 @@ func regionChannels(r *lorawan.Region, subBand int) ([]lorawan.Channel, error) {
 		return r.UplinkChannels(), nil
 	}
 	if subBand == 0 {
-		subBand = defaultSubBand
+		subBand = DefaultSubBand
 	}
 	return r.UplinkChannelsForSubBand(subBand)
 }

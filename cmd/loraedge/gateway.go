@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/loraedge/loraedge/cloud"
 	"github.com/loraedge/loraedge/cloud/admin"
+	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
@@ -383,10 +385,28 @@ func addedOrReplaced(replace bool) string {
 }
 
 func regionText(region string, subBand int) string {
-	if subBand == 0 {
-		return region
+	if t := subBandText(region, subBand); t != "-" {
+		return region + " sub-band " + t
 	}
-	return fmt.Sprintf("%s sub-band %d", region, subBand)
+	return region
+}
+
+// subBandText is the sub-band a gateway listens on: its own, the
+// endpoint's default for a region with sub-bands (US915, AU915) when it has
+// none, "-" for a region without.
+func subBandText(region string, subBand int) string {
+	switch {
+	case subBand != 0:
+		return strconv.Itoa(subBand)
+	case hasSubBands(region):
+		return fmt.Sprintf("%d (default)", gateway.DefaultSubBand)
+	}
+	return "-"
+}
+
+func hasSubBands(region string) bool {
+	r, err := lorawan.RegionByName(region)
+	return err == nil && r.SubBands() > 0
 }
 
 // listFlags registers the flags of a list command.
@@ -402,7 +422,7 @@ func runGatewayList(ctx context.Context, args []string, stdout, stderr io.Writer
 		fetch:  adminAPI.ListGateways,
 		header: "EUI\tREGION\tSUBBAND\tTOKEN\tPINNED CERTS\tLAST SEEN\tNAME",
 		row: func(g admin.Gateway) string {
-			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", g.EUI, g.Region, orDash(g.SubBand), yesNo(g.TokenAuth),
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", g.EUI, g.Region, subBandText(g.Region, g.SubBand), yesNo(g.TokenAuth),
 				pinned(len(g.CertFingerprints)), timeOrDash(g.LastSeen), g.Name)
 		},
 	}.run(ctx, args, stdout, stderr)
@@ -432,13 +452,6 @@ func flushTable(tw *tabwriter.Writer, stderr io.Writer, name string) int {
 		return fail(stderr, name, err)
 	}
 	return exitOK
-}
-
-func orDash(n int) string {
-	if n == 0 {
-		return "-"
-	}
-	return fmt.Sprint(n)
 }
 
 func yesNo(b bool) string {

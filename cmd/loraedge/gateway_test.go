@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -348,5 +349,28 @@ func TestGatewayCertIsRouted(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "b827ebfffe6151a5") {
 		t.Errorf("stdout %q does not name the gateway", stdout)
+	}
+}
+
+// TestGatewaySubBandShown: a US915 gateway added without --subband shows
+// the sub-band its router_config will carry (the endpoint's default), in
+// the add message and the list; a region without sub-bands shows none.
+func TestGatewaySubBandShown(t *testing.T) {
+	data := t.TempDir()
+	out := mustRun(t, "gateway", "add", "--eui", "0011223344556677", "--region", "US915", "--data", data)
+	if want := "US915 sub-band 2 (default)"; !strings.Contains(out, want) {
+		t.Errorf("add: %q, want %q", out, want)
+	}
+	mustRun(t, "gateway", "add", "--eui", "0011223344556688", "--region", "AU915", "--subband", "3", "--data", data)
+	mustRun(t, "gateway", "add", "--eui", "b827ebfffe6151a5", "--region", "EU868", "--data", data)
+	table := mustRun(t, "gateway", "list", "--data", data)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`0011223344556677\s+US915\s+2 \(default\)\s`),
+		regexp.MustCompile(`0011223344556688\s+AU915\s+3\s`),
+		regexp.MustCompile(`b827ebfffe6151a5\s+EU868\s+-\s`),
+	} {
+		if !want.MatchString(table) {
+			t.Errorf("list lacks %s:\n%s", want, table)
+		}
 	}
 }
