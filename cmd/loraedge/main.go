@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"destination": {"manage uplink destinations (MQTT topic, HTTP webhook): add, list, rm", runDestination},
 		"cups":        {"show and set gateways' CUPS state: status, set", runCUPS},
 		"update":      {"sign updates CUPS sends gateways, and manage signing keys: keygen, sign, list", runUpdate},
+		"load":        {"measure a running cloud end to end: simulated gateways and devices, routed uplinks, latency (load --data DIR)", runLoad},
 		"watch":       {"print the messages on MQTT topics, e.g. the uplinks a destination receives", runWatch},
 	}
 }
