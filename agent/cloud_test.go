@@ -15,6 +15,7 @@ import (
 	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/hal/sim"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/station"
@@ -51,16 +52,6 @@ type cloudLNS struct {
 	ups    chan gateway.Uplink
 	cancel context.CancelFunc
 	done   chan error
-}
-
-// newCA makes a CA and the server certificate for 127.0.0.1.
-func newCA(t *testing.T) *pki.CA {
-	t.Helper()
-	ca, err := pki.NewCA("loraedge test CA", time.Now().Add(-time.Hour), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
 }
 
 // startCloud serves the endpoint on addr ("127.0.0.1:0" for any port),
@@ -174,7 +165,7 @@ func cloudAgent(t *testing.T, w *world, creds agent.Credentials, edit func(*agen
 // device joins, dntxed comes back, and the device's first uplink arrives as
 // updf.
 func TestCloudJoin(t *testing.T) {
-	ca := newCA(t)
+	ca := pkitest.NewCA(t, "loraedge test CA")
 	reg := &registry{gws: map[lorawan.EUI64]gateway.GatewayInfo{routerEUI: {EUI: routerEUI, Region: "EU868"}}}
 	lns := startCloud(t, ca, reg, "127.0.0.1:0")
 	w := newWorld(t, sim.ConcentratorOptions{})
@@ -300,7 +291,7 @@ func TestCloudJoin(t *testing.T) {
 // with their original metadata, once the agent is back; the radio keeps
 // its xtime session throughout.
 func TestCloudReconnect(t *testing.T) {
-	ca := newCA(t)
+	ca := pkitest.NewCA(t, "loraedge test CA")
 	reg := &registry{gws: map[lorawan.EUI64]gateway.GatewayInfo{routerEUI: {EUI: routerEUI, Region: "EU868"}}}
 	lns := startCloud(t, ca, reg, "127.0.0.1:0")
 	w := newWorld(t, sim.ConcentratorOptions{})
@@ -375,7 +366,7 @@ func (s *notifySpool) SpoolPut(ctx context.Context, msg []byte, at time.Time) er
 // tc.crt) and a DER trust; a wrong token is a rejection, reported to
 // OnRejected.
 func TestCloudToken(t *testing.T) {
-	ca := newCA(t)
+	ca := pkitest.NewCA(t, "loraedge test CA")
 	const token = "s3cret-token"
 	reg := &registry{gws: map[lorawan.EUI64]gateway.GatewayInfo{routerEUI: {EUI: routerEUI, Region: "EU868", TokenSHA256: gateway.HashToken(token)}}}
 	lns := startCloud(t, ca, reg, "127.0.0.1:0")
@@ -409,7 +400,7 @@ func TestCloudToken(t *testing.T) {
 	})
 	t.Run("server not trusted", func(t *testing.T) {
 		w := newWorld(t, sim.ConcentratorOptions{})
-		other := newCA(t)
+		other := pkitest.NewCA(t, "loraedge test CA")
 		a := cloudAgent(t, w, gatewayCreds(t, other, lns.addr), nil)
 		a.logs.wait(t, "router-info failed", map[string]string{"error": "certificate signed by unknown authority"})
 	})

@@ -32,6 +32,7 @@ import (
 	"github.com/loraedge/loraedge/cloud/cupsserver"
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/hal/sim"
 	"github.com/loraedge/loraedge/lorawan"
@@ -166,29 +167,6 @@ func isState(s agent.State) func(entry) bool {
 	return func(e entry) bool { return e.event == nil && e.state == s }
 }
 
-// newCA makes a CA for the test.
-func newCA(t testing.TB, name string) *pki.CA {
-	t.Helper()
-	ca, err := pki.NewCA(name, time.Now().Add(-time.Hour), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-func serverCert(t testing.TB, ca *pki.CA) tls.Certificate {
-	t.Helper()
-	kp, err := ca.IssueServerCert([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := kp.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // pemSet issues a gateway certificate and returns it as an agent set in
 // PEM, as the files of a Station home hold it.
 func pemSet(t testing.TB, ca *pki.CA, uri string) agentstore.Credentials {
@@ -298,19 +276,19 @@ func (dropUplinks) HandleUplink(context.Context, gateway.Uplink) {}
 // registry.
 func newCloud(t *testing.T, register bool) *cloud {
 	t.Helper()
-	c := &cloud{ca: newCA(t, "loraedge test CA"), db: storetest.Open(t), connects: newRecorder[string](), logs: &syncBuffer{}}
+	c := &cloud{ca: pkitest.NewCA(t, "loraedge test CA"), db: storetest.Open(t), connects: newRecorder[string](), logs: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("side", "cloud")
 	lnsLn, cupsLn := listen(t), listen(t)
 	c.lnsURI, c.cupsURI = "wss://"+lnsLn.Addr().String(), "https://"+cupsLn.Addr().String()
 	var err error
 	c.cups, err = cupsserver.New(c.db, cupsserver.Options{
-		ServerCert: serverCert(t, c.ca), ClientCAs: c.ca.Pool(), TCURI: c.lnsURI, Logger: log,
+		ServerCert: pkitest.ServerCert(t, c.ca), ClientCAs: c.ca.Pool(), TCURI: c.lnsURI, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lns, err := gateway.New(storeRegistry{c.db}, dropUplinks{}, gateway.Options{
-		PublicURI: c.lnsURI, ServerCert: serverCert(t, c.ca), ClientCAs: c.ca.Pool(), Logger: log,
+		PublicURI: c.lnsURI, ServerCert: pkitest.ServerCert(t, c.ca), ClientCAs: c.ca.Pool(), Logger: log,
 		OnConnect: func(eui lorawan.EUI64, fp string) {
 			c.cups.GatewayConnected(eui, fp)
 			c.connects.add(fp)
@@ -675,7 +653,7 @@ func newFakeCUPS(t *testing.T, ca *pki.CA, answer func(n int, req *cups.UpdateIn
 	srv := &http.Server{
 		Handler: http.HandlerFunc(f.serveHTTP),
 		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{serverCert(t, ca)},
+			Certificates: []tls.Certificate{pkitest.ServerCert(t, ca)},
 			ClientAuth:   tls.VerifyClientCertIfGiven,
 			ClientCAs:    ca.Pool(),
 		},

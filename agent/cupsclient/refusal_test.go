@@ -13,6 +13,7 @@ import (
 
 	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/agent/cupsclient"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/store/agentstore"
 )
@@ -218,11 +219,11 @@ func TestUnworkableTCSetRolledBack(t *testing.T) {
 		first func(t *testing.T, e *refusalEnv) []byte
 	}{
 		{"certificate of another CA", func(t *testing.T, e *refusalEnv) []byte {
-			other := newCA(t, "other CA")
+			other := pkitest.NewCA(t, "other CA")
 			return marshal(t, &cups.UpdateInfoResponse{TCCred: blob(t, derCreds(t, e.c.ca, other))})
 		}},
 		{"trust of another CA", func(t *testing.T, e *refusalEnv) []byte {
-			other := newCA(t, "other CA")
+			other := pkitest.NewCA(t, "other CA")
 			return marshal(t, &cups.UpdateInfoResponse{TCCred: blob(t, derCreds(t, other, e.c.ca))})
 		}},
 		{"uri where nothing listens", func(t *testing.T, e *refusalEnv) []byte {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/loraedge/loraedge/agent"
 	"github.com/loraedge/loraedge/agent/cupsclient"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/store/agentstore"
 )
@@ -75,7 +76,7 @@ func TestCUPSFallsBackThroughSets(t *testing.T) {
 	dir := t.TempDir()
 	db := openStore(t, dir)
 	reg, boot := pemSet(t, c.ca, f.uri), pemSet(t, c.ca, f.uri)
-	bak := pemSet(t, newCA(t, "other CA"), f.uri)
+	bak := pemSet(t, pkitest.NewCA(t, "other CA"), f.uri)
 	bak.Trust = c.ca.CertPEM()
 	putSet(t, db, agentstore.KindCUPS, agentstore.SetReg, reg)
 	putSet(t, db, agentstore.KindCUPS, agentstore.SetBak, bak)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/loraedge/loraedge/cloud/admin"
 	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
@@ -45,16 +46,6 @@ var (
 )
 
 const cupsGW = "b827ebfffe6151a5"
-
-// testCA is a gateway CA for rotations.
-func testCA(t testing.TB) *pki.CA {
-	t.Helper()
-	ca, err := pki.NewCA("test gateway CA", time.Now().Add(-time.Hour), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
 
 // cupsStore is a fresh store with gateway cupsGW registered.
 func cupsStore(t testing.TB) *store.DB {
@@ -102,7 +93,7 @@ func TestCUPSServiceAndClient(t *testing.T) {
 	for _, impl := range []string{"service", "client"} {
 		t.Run(impl, func(t *testing.T) {
 			ctx := context.Background()
-			ca := testCA(t)
+			ca := pkitest.NewCA(t, "test gateway CA")
 			var (
 				api cupsAPI
 				db  *store.DB
@@ -370,7 +361,7 @@ func rawRequest(t *testing.T, method, url, ctype string, body []byte, chunked bo
 
 func TestCUPSMalformedRequests(t *testing.T) {
 	const maxUpdate = 4 << 10
-	srv, _, db, _ := newCUPSAPI(t, testCA(t), maxUpdate)
+	srv, _, db, _ := newCUPSAPI(t, pkitest.NewCA(t, "test gateway CA"), maxUpdate)
 	ctx := context.Background()
 	if _, err := admin.NewService(db).AddSigningKey(ctx, "release"); err != nil {
 		t.Fatal(err)
@@ -460,7 +451,7 @@ func keySpellings(keys ...[]byte) []string {
 }
 
 func TestCUPSAnswersHoldNoKeys(t *testing.T) {
-	srv, c, db, logs := newCUPSAPI(t, testCA(t), 0)
+	srv, c, db, logs := newCUPSAPI(t, pkitest.NewCA(t, "test gateway CA"), 0)
 	ctx := context.Background()
 	gw := eui(t, cupsGW)
 	auth := "Bearer " + apiToken
@@ -580,7 +571,7 @@ func FuzzCUPSRoutes(f *testing.F) {
 	f.Add(uint8(3), "", []byte(`{"cupsUri":"https://h:1","days":1}`))
 	f.Add(uint8(4), "", []byte(`{"name":"k"}`))
 	db := cupsStore(f)
-	h, err := admin.New(db, admin.Options{Token: apiToken, CA: testCA(f), MaxUpdate: 1 << 10, Logger: slog.New(slog.DiscardHandler)})
+	h, err := admin.New(db, admin.Options{Token: apiToken, CA: pkitest.NewCA(f, "test gateway CA"), MaxUpdate: 1 << 10, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}

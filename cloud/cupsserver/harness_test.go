@@ -28,6 +28,7 @@ import (
 	"github.com/loraedge/loraedge/cloud/cupsserver"
 	"github.com/loraedge/loraedge/cloud/gateway"
 	"github.com/loraedge/loraedge/cloud/pki"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
@@ -66,34 +67,12 @@ type env struct {
 	logs *syncBuffer
 }
 
-func newCA(t testing.TB, name string) *pki.CA {
-	t.Helper()
-	ca, err := pki.NewCA(name, time.Now().Add(-time.Hour), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-func serverCert(t testing.TB, ca *pki.CA) tls.Certificate {
-	t.Helper()
-	kp, err := ca.IssueServerCert([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := kp.TLSCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // newEnv starts a CUPS server; edit may change its options.
 func newEnv(t testing.TB, edit func(*cupsserver.Options)) *env {
 	t.Helper()
-	e := &env{t: t, db: storetest.Open(t), ca: newCA(t, "loraedge test CA"), logs: &syncBuffer{}}
+	e := &env{t: t, db: storetest.Open(t), ca: pkitest.NewCA(t, "loraedge test CA"), logs: &syncBuffer{}}
 	opts := cupsserver.Options{
-		ServerCert: serverCert(t, e.ca),
+		ServerCert: pkitest.ServerCert(t, e.ca),
 		ClientCAs:  e.ca.Pool(),
 		TCURI:      testTCURI,
 		Logger:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -360,7 +339,7 @@ func (e *env) startLNS() *lns {
 	pub := "wss://" + ln.Addr().String()
 	gw, err := gateway.New(storeRegistry{e.db}, dropUplinks{}, gateway.Options{
 		PublicURI:  pub,
-		ServerCert: serverCert(e.t, e.ca),
+		ServerCert: pkitest.ServerCert(e.t, e.ca),
 		ClientCAs:  e.ca.Pool(),
 		Logger:     slog.New(slog.NewTextHandler(e.logs, nil)),
 		OnConnect:  e.srv.GatewayConnected,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/store"
 )
@@ -24,7 +25,7 @@ func TestRefusals(t *testing.T) {
 	credA := issue(t, e.ca, gwA)
 	certA := tlsCert(t, credA)
 	unknownCert := tlsCert(t, issue(t, e.ca, unknown))
-	otherCA := newCA(t, "another CA")
+	otherCA := pkitest.NewCA(t, "another CA")
 	foreign := tlsCert(t, issue(t, otherCA, gwA))
 	pinnedOut := tlsCert(t, issue(t, e.ca, gwB))
 	e.setCUPS(gwB, func(_ *store.Gateway, c *store.CUPSGateway) {

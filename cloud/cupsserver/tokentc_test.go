@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/loraedge/loraedge/cloud/cupsserver"
+	"github.com/loraedge/loraedge/cloud/pki/pkitest"
 	"github.com/loraedge/loraedge/cups"
 	"github.com/loraedge/loraedge/lorawan"
 	"github.com/loraedge/loraedge/store"
@@ -171,7 +172,7 @@ func newEnvWith(t *testing.T, base *env, tcURI string) *env {
 	t.Helper()
 	e := &env{t: t, db: base.db, ca: base.ca, logs: &syncBuffer{}}
 	srv, err := cupsserver.New(e.db, cupsserver.Options{
-		ServerCert: serverCert(t, e.ca),
+		ServerCert: pkitest.ServerCert(t, e.ca),
 		ClientCAs:  e.ca.Pool(),
 		TCURI:      tcURI,
 		TCTrust:    e.ca.Certificate().Raw,
@@ -242,7 +243,7 @@ func connectWithHeaderLines(l *lns, eui lorawan.EUI64, lines string) error {
 // is refused at start rather than sent to gateways, which could not use it.
 func TestNewRefusesBadTCTrust(t *testing.T) {
 	t.Parallel()
-	ca := newCA(t, "loraedge test CA")
+	ca := pkitest.NewCA(t, "loraedge test CA")
 	for _, tt := range []struct {
 		name  string
 		trust []byte
@@ -254,7 +255,7 @@ func TestNewRefusesBadTCTrust(t *testing.T) {
 		{"truncated DER", ca.Certificate().Raw[:40], false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := cupsserver.New(storetest.Open(t), cupsserver.Options{ServerCert: serverCert(t, ca), ClientCAs: ca.Pool(), TCTrust: tt.trust})
+			_, err := cupsserver.New(storetest.Open(t), cupsserver.Options{ServerCert: pkitest.ServerCert(t, ca), ClientCAs: ca.Pool(), TCTrust: tt.trust})
 			if (err == nil) != tt.ok {
 				t.Fatalf("New: %v, want ok=%v", err, tt.ok)
 			}
