@@ -132,7 +132,7 @@ func New(cfg Config, opts Options) (_ *Cloud, err error) {
 		handler = late
 	}
 	g := cfg.Gateways
-	c.gw, err = gateway.New(storeRegistry{c.db}, handler, gateway.Options{
+	c.gw, err = gateway.New(gateway.StoreRegistry{DB: c.db}, handler, gateway.Options{
 		PublicURI:        c.tcURI,
 		ServerCert:       serverCert,
 		ClientCAs:        c.ca.Pool(),
@@ -475,28 +475,6 @@ func (c *Cloud) Close() error {
 		c.db = nil
 	}
 	return errors.Join(errs...)
-}
-
-// storeRegistry gives the endpoint the store's gateway records.
-type storeRegistry struct{ db *store.DB }
-
-// Gateway returns the store's record of eui; a missing one wraps
-// gateway.ErrUnknownGateway.
-func (r storeRegistry) Gateway(ctx context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
-	g, err := r.db.GetGateway(ctx, eui)
-	if errors.Is(err, store.ErrNotFound) {
-		return gateway.GatewayInfo{}, fmt.Errorf("%w: %w", gateway.ErrUnknownGateway, err)
-	}
-	if err != nil {
-		return gateway.GatewayInfo{}, err
-	}
-	return gateway.GatewayInfo{
-		EUI:              g.EUI,
-		Region:           g.Region,
-		SubBand:          g.SubBand,
-		TokenSHA256:      g.TokenSHA256,
-		CertFingerprints: g.CertFingerprints,
-	}, nil
 }
 
 // lateHandler is the endpoint's Handler before the pipeline exists (the

@@ -253,21 +253,6 @@ type cloud struct {
 	logs     *syncBuffer
 }
 
-// storeRegistry gives the LNS the store's gateway records, as the cloud
-// does.
-type storeRegistry struct{ db *store.DB }
-
-func (r storeRegistry) Gateway(ctx context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
-	g, err := r.db.GetGateway(ctx, eui)
-	if errors.Is(err, store.ErrNotFound) {
-		return gateway.GatewayInfo{}, fmt.Errorf("%w: %w", gateway.ErrUnknownGateway, err)
-	}
-	if err != nil {
-		return gateway.GatewayInfo{}, err
-	}
-	return gateway.GatewayInfo{EUI: g.EUI, Region: g.Region, TokenSHA256: g.TokenSHA256, CertFingerprints: g.CertFingerprints}, nil
-}
-
 type dropUplinks struct{}
 
 func (dropUplinks) HandleUplink(context.Context, gateway.Uplink) {}
@@ -287,7 +272,7 @@ func newCloud(t *testing.T, register bool) *cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lns, err := gateway.New(storeRegistry{c.db}, dropUplinks{}, gateway.Options{
+	lns, err := gateway.New(gateway.StoreRegistry{DB: c.db}, dropUplinks{}, gateway.Options{
 		PublicURI: c.lnsURI, ServerCert: pkitest.ServerCert(t, c.ca), ClientCAs: c.ca.Pool(), Logger: log,
 		OnConnect: func(eui lorawan.EUI64, fp string) {
 			c.cups.GatewayConnected(eui, fp)

@@ -310,21 +310,6 @@ type lns struct {
 	ca  *pki.CA
 }
 
-// storeRegistry gives the endpoint the store's gateway records, as the
-// cloud does.
-type storeRegistry struct{ db *store.DB }
-
-func (r storeRegistry) Gateway(ctx context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
-	g, err := r.db.GetGateway(ctx, eui)
-	if errors.Is(err, store.ErrNotFound) {
-		return gateway.GatewayInfo{}, fmt.Errorf("%w: %w", gateway.ErrUnknownGateway, err)
-	}
-	if err != nil {
-		return gateway.GatewayInfo{}, err
-	}
-	return gateway.GatewayInfo{EUI: g.EUI, Region: g.Region, TokenSHA256: g.TokenSHA256, CertFingerprints: g.CertFingerprints}, nil
-}
-
 type dropUplinks struct{}
 
 func (dropUplinks) HandleUplink(context.Context, gateway.Uplink) {}
@@ -337,7 +322,7 @@ func (e *env) startLNS() *lns {
 		e.t.Fatal(err)
 	}
 	pub := "wss://" + ln.Addr().String()
-	gw, err := gateway.New(storeRegistry{e.db}, dropUplinks{}, gateway.Options{
+	gw, err := gateway.New(gateway.StoreRegistry{DB: e.db}, dropUplinks{}, gateway.Options{
 		PublicURI:  pub,
 		ServerCert: pkitest.ServerCert(e.t, e.ca),
 		ClientCAs:  e.ca.Pool(),

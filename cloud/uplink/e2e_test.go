@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -26,20 +25,6 @@ import (
 	"github.com/loraedge/loraedge/store"
 	"github.com/loraedge/loraedge/store/storetest"
 )
-
-// storeRegistry gives the gateway endpoint the store's gateways.
-type storeRegistry struct{ db *store.DB }
-
-func (r storeRegistry) Gateway(ctx context.Context, eui lorawan.EUI64) (gateway.GatewayInfo, error) {
-	g, err := r.db.GetGateway(ctx, eui)
-	if errors.Is(err, store.ErrNotFound) {
-		return gateway.GatewayInfo{}, gateway.ErrUnknownGateway
-	}
-	if err != nil {
-		return gateway.GatewayInfo{}, err
-	}
-	return gateway.GatewayInfo{EUI: g.EUI, Region: g.Region, SubBand: g.SubBand}, nil
-}
 
 // lateHandler forwards to the pipeline once it exists: the pipeline needs
 // the scheduler, which needs the endpoint, which needs a handler.
@@ -114,7 +99,7 @@ func newCloudEnv(t *testing.T, gws ...lorawan.EUI64) *cloudEnv {
 	}
 	e.addr = ln.Addr().String()
 	h := &lateHandler{}
-	srv, err := gateway.New(storeRegistry{e.db}, h, gateway.Options{
+	srv, err := gateway.New(gateway.StoreRegistry{DB: e.db}, h, gateway.Options{
 		PublicURI: "wss://" + e.addr, ServerCert: srvCert, ClientCAs: e.ca.Pool(),
 		NetIDs: []lorawan.NetID{netID}, Logger: quiet,
 	})
